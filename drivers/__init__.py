@@ -1,0 +1,1 @@
+"""Hardware seams and their backends. Importing this package touches no hardware library."""

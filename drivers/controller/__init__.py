@@ -1,0 +1,1 @@
+"""The elevator controller link: register profiles, Modbus client, poller."""

@@ -1,0 +1,1 @@
+"""The virtual elevator: one physics model feeding controller registers and sensor streams."""
