@@ -112,6 +112,22 @@ class Profile:
     faults: Mapping[int, FaultInfo] = field(default_factory=dict)
     fault_register: str = "fault_code"
     source: str = ""
+    max_read_gap: int = 125
+    function: str = "holding"
+
+    def group_of(self, f: Field) -> tuple[int, int]:
+        """The declared group holding all of `f`'s registers (the validator guarantees one)."""
+        for g in self.groups:
+            if g[0] <= f.address and f.address + f.words - 1 <= g[1]:
+                return g
+        raise KeyError(f"field {f.name} lies in no group of {self.name}")
+
+    def fault(self, number: int) -> FaultInfo:
+        """The table entry for a fault number, or a generic one for numbers not in the table."""
+        if number in self.faults:
+            return self.faults[number]
+        return FaultInfo(number, f"E{number:02d}", "fault not in this profile's table", "",
+                         "major")
 
     def field(self, name: str) -> Field:
         for f in self.fields:
@@ -200,14 +216,26 @@ def parse_profile(text: str, source: str) -> Profile:
         line = lines[i] if i < len(lines) else 0
         fields.append(_parse_field(raw, f"{source}:{line}", line, head.get("word_order", "big")))
     _check_fields(fields, source)
-    groups = tuple((int(a), int(b)) for a, b in head.get("groups", []))
-    for lo, hi in groups:
-        if hi < lo:
-            raise ProfileError(f"{source}: group [{lo:#06x}, {hi:#06x}] ends before it starts")
+    groups = _parse_groups(head.get("groups", []), source)
+    _check_groups(fields, groups, source)
     faults = _parse_faults(data.get("faults", {}), source)
     max_regs = int(head.get("max_registers_per_read", 32))
     if not 1 <= max_regs <= 125:  # Modbus V1.1b3 6.3: at most 125 registers per read
         raise ProfileError(f"{source}: max_registers_per_read = {max_regs} must be 1..125")
+    for f in fields:
+        if f.words > max_regs:
+            raise ProfileError(f"{source}:{f.line}: field {f.name} is wider than one read")
+    max_gap = head.get("max_read_gap", 125)
+    if isinstance(max_gap, bool) or not isinstance(max_gap, int) or max_gap < 0:
+        raise ProfileError(f"{source}: max_read_gap = {max_gap!r} must be an integer >= 0")
+    function = str(head.get("function", "holding"))
+    if function not in ("holding", "input"):
+        raise ProfileError(f"{source}: function = {function!r} must be 'holding' or 'input'")
+    if str(head.get("fault_register", "fault_code")) not in {f.name for f in fields}:
+        raise ProfileError(
+            f"{source}: fault_register {head.get('fault_register', 'fault_code')!r} "
+            "is not a field"
+        )
     return Profile(
         name=str(head["name"]),
         title=str(head.get("title", head["name"])),
@@ -217,7 +245,37 @@ def parse_profile(text: str, source: str) -> Profile:
         faults=faults,
         fault_register=str(head.get("fault_register", "fault_code")),
         source=source,
+        max_read_gap=max_gap,
+        function=function,
     )
+
+
+def _parse_groups(raw: Any, source: str) -> tuple[tuple[int, int], ...]:
+    out = []
+    for g in raw if isinstance(raw, list) else [raw]:
+        if (not isinstance(g, list) or len(g) != 2
+                or not all(isinstance(v, int) and 0 <= v <= 0xFFFF for v in g)):
+            raise ProfileError(f"{source}: group {g!r} must be [first, last] addresses")
+        lo, hi = g
+        if hi < lo:
+            raise ProfileError(f"{source}: group [{lo:#06x}, {hi:#06x}] ends before it starts")
+        out.append((lo, hi))
+    out.sort()
+    for (_, hi1), (lo2, hi2) in zip(out, out[1:], strict=False):
+        if lo2 <= hi1:
+            raise ProfileError(f"{source}: groups overlap at [{lo2:#06x}, {hi2:#06x}]")
+    return tuple(out)
+
+
+def _check_groups(fields: list[Field], groups: tuple[tuple[int, int], ...], source: str) -> None:
+    if not groups:
+        return
+    for f in fields:
+        last = f.address + f.words - 1
+        if not any(lo <= f.address and last <= hi for lo, hi in groups):
+            raise ProfileError(
+                f"{source}:{f.line}: field {f.name} at {f.address:#06x} is not inside one group"
+            )
 
 
 def _parse_field(raw: Any, where: str, line: int, default_order: str) -> Field:

@@ -1,0 +1,171 @@
+"""Our Modbus RTU transaction layer: one request, one response, on an open serial port.
+
+Why our own and not pymodbus's sync client (measured, see benchmarks/modbus_poll.py):
+pymodbus 3.16's `ModbusSerialClient.recv` sleeps in steps of max(4 characters, 1 ms) and
+only returns after it sees no new bytes for one step, so every transaction pays one or two
+extra polling steps; it also never waits t3.5 before sending (REFERENCE.md section 3). Here
+the read is event-driven: `select()` on the port's file descriptor wakes us as bytes arrive,
+and the frame is complete as soon as the expected number of bytes has a valid CRC (a read
+response's length is known from the request), so there is no trailing silence to wait for.
+The t3.5 gap (MOSL 2.5.1.1) is then kept *before* the next request, measured from the last
+byte heard, and any stray byte during the gap restarts it.
+
+Everything is bounded by the caller's deadline: a slave that trickles bytes, endless garbage
+or silence all end in a typed error at the deadline, never a hang.
+
+MOSL t1.5 (a gap inside a frame makes it invalid) is not enforced: USB adapters deliver bytes
+in bursts with 1-16 ms latency, so gaps seen by Linux user space say nothing about gaps on the
+wire. The CRC check carries the integrity burden instead.
+"""
+
+from __future__ import annotations
+
+import select
+import time
+from collections.abc import Callable
+from typing import Any
+
+from drivers.controller.errors import (
+    ControllerTimeout,
+    CrcError,
+    EchoError,
+    FrameError,
+    PortGone,
+)
+from drivers.controller.rtu import ReadRequest, scan_response, t35
+from drivers.rs485.direction import AutoDirection, Direction
+
+Clock = Callable[[], float]
+
+
+class RtuLink:
+    """Request/response on one open port. Not thread-safe: the client serialises calls."""
+
+    def __init__(
+        self,
+        port: Any,
+        *,
+        baudrate: int,
+        bits_per_char: int,
+        direction: Direction | None = None,
+        echo: bool = False,
+        clock: Clock = time.monotonic,
+    ) -> None:
+        self.port = port
+        self.gap_s = t35(baudrate, bits_per_char)
+        self.direction = direction or AutoDirection()
+        self.echo = echo
+        self.clock = clock
+        self._last_activity = -1e9
+        self._fd = _fileno(port)
+        port.timeout = 0  # non-blocking reads; waiting is done by select() or the fallback
+        self.direction.attach(port)
+
+    def transact(self, req: ReadRequest, deadline: float) -> tuple[int, ...]:
+        """Send `req` and return its registers, or raise a typed error by `deadline`."""
+        try:
+            self._quiet(deadline)
+            frame = req.encode()
+            self.direction.before_send(self.port)
+            try:
+                self.port.write(frame)
+            finally:
+                self.direction.after_send(self.port)
+            early = self._swallow_echo(frame, deadline) if self.echo else b""
+            return self._receive(req, deadline, early)
+        except OSError as exc:  # pyserial's SerialException is an OSError too
+            raise PortGone(f"{getattr(self.port, 'port', '?')}: {exc}") from None
+
+    def _receive(self, req: ReadRequest, deadline: float, early: bytes) -> tuple[int, ...]:
+        buf = bytearray(early)
+        while True:
+            scan = scan_response(req, buf)
+            if scan.registers is not None:
+                self._last_activity = self.clock()
+                return scan.registers
+            if scan.error is not None:
+                self._last_activity = self.clock()
+                raise scan.error
+            if scan.skipped > 256:
+                del buf[: scan.skipped]  # keep garbage from growing the buffer without bound
+                continue
+            chunk = self._read(max(scan.need, 1), deadline)
+            if not chunk:
+                raise _failure(req, buf, scan.crc_failures)
+            buf += chunk
+
+    def _read(self, want: int, deadline: float) -> bytes:
+        """Whatever is available (at least one byte), or b"" once the deadline passes."""
+        while True:
+            waiting = self.port.in_waiting
+            if waiting:
+                data: bytes = self.port.read(max(want, waiting))
+                if data:
+                    self._last_activity = self.clock()
+                    return data
+            remaining = deadline - self.clock()
+            if remaining <= 0:
+                return b""
+            extra = self._wait_readable(remaining)
+            if extra:
+                self._last_activity = self.clock()
+                return extra
+
+    def _wait_readable(self, timeout: float) -> bytes:
+        """Block until bytes may be read or `timeout` passes (never busy-polls a real fd)."""
+        if self._fd is not None:
+            readable, _, _ = select.select([self._fd], [], [], timeout)
+            if readable and not self.port.in_waiting:
+                # readable with nothing queued is how a vanished tty/pty reports hang-up
+                data: bytes = self.port.read(1)
+                if not data:
+                    raise PortGone(f"{getattr(self.port, 'port', '?')}: device hung up")
+                return data
+        else:  # loop://, socket:// and other URL handlers without a file descriptor
+            time.sleep(min(timeout, 0.0005))
+        return b""
+
+    def _quiet(self, deadline: float) -> None:
+        """Keep t3.5 of silence before sending; stray bytes restart the gap."""
+        while True:
+            start_ok = self._last_activity + self.gap_s
+            now = self.clock()
+            if now >= start_ok and not self.port.in_waiting:
+                return
+            if now >= deadline:
+                raise ControllerTimeout("bus never went quiet for t3.5 before the request")
+            if self.port.in_waiting:
+                self.port.read(self.port.in_waiting)
+                self._last_activity = self.clock()
+                continue
+            if self._wait_readable(min(start_ok - now, deadline - now)):
+                self._last_activity = self.clock()
+
+    def _swallow_echo(self, frame: bytes, deadline: float) -> bytes:
+        """Read back our own request; returns reply bytes that arrived in the same read."""
+        heard = bytearray()
+        while len(heard) < len(frame):
+            chunk = self._read(len(frame) - len(heard), deadline)
+            if not chunk:
+                raise EchoError(f"expected our {len(frame)}-byte request back, heard {len(heard)}")
+            heard += chunk
+        if bytes(heard[: len(frame)]) != frame:
+            raise EchoError("echo differs from the request: bus collision or no echo adapter")
+        return bytes(heard[len(frame) :])
+
+
+def _fileno(port: Any) -> int | None:
+    try:
+        fd = port.fileno()
+    except (AttributeError, OSError, ValueError, NotImplementedError):
+        return None
+    return fd if isinstance(fd, int) and fd >= 0 else None
+
+
+def _failure(req: ReadRequest, buf: bytearray, crc_failures: int) -> Exception:
+    where = f"device {req.device_id} reading {req.address:#06x}+{req.count}"
+    if crc_failures:
+        return CrcError(f"{where}: {crc_failures} frame(s) with a bad CRC, no valid response")
+    if buf:
+        return FrameError(f"{where}: {len(buf)} byte(s) that are not a response")
+    return ControllerTimeout(f"{where}: no response")

@@ -1,0 +1,1 @@
+"""RS-485 half-duplex plumbing: who drives the bus, and hearing ourselves."""
