@@ -231,11 +231,10 @@ def parse_profile(text: str, source: str) -> Profile:
     function = str(head.get("function", "holding"))
     if function not in ("holding", "input"):
         raise ProfileError(f"{source}: function = {function!r} must be 'holding' or 'input'")
-    if str(head.get("fault_register", "fault_code")) not in {f.name for f in fields}:
-        raise ProfileError(
-            f"{source}: fault_register {head.get('fault_register', 'fault_code')!r} "
-            "is not a field"
-        )
+    names = {f.name for f in fields}
+    fault_register = str(head.get("fault_register", "fault_code" if "fault_code" in names else ""))
+    if fault_register and fault_register not in names:
+        raise ProfileError(f"{source}: fault_register {fault_register!r} is not a field")
     return Profile(
         name=str(head["name"]),
         title=str(head.get("title", head["name"])),
@@ -243,7 +242,7 @@ def parse_profile(text: str, source: str) -> Profile:
         max_registers_per_read=max_regs,
         groups=groups,
         faults=faults,
-        fault_register=str(head.get("fault_register", "fault_code")),
+        fault_register=fault_register,
         source=source,
         max_read_gap=max_gap,
         function=function,
@@ -341,11 +340,15 @@ def _check_fields(fields: list[Field], source: str) -> None:
 
 def _parse_faults(raw: Any, source: str) -> dict[int, FaultInfo]:
     out = {}
-    for key, info in dict(raw).items():
+    if not isinstance(raw, dict):
+        raise ProfileError(f"{source}: [faults] must be a table of [faults.N] tables")
+    for key, info in raw.items():
         try:
             number = int(key)
         except ValueError:
             raise ProfileError(f"{source}: fault key {key!r} must be a number") from None
+        if not isinstance(info, dict):
+            raise ProfileError(f"{source}: fault {key} must be a table with code/text/causes")
         sev = info.get("severity", "major")
         if sev not in SEVERITIES:
             raise ProfileError(f"{source}: fault {key}: severity {sev!r} not in {SEVERITIES}")
