@@ -3,7 +3,7 @@
 Timing is driven by an injected clock and sleep, so tests step a fake clock. The schedule is
 anchored (t0 + k x period) rather than "period after the last poll finished", so the sample
 rate does not drift by the poll's own duration; a poll that overruns skips the slots it
-missed instead of bursting to catch up. Every poll has a deadline (default: one period, at
+missed and realigns on the next slot instead of bursting to catch up. Every poll has a deadline (default: one period, at
 least the transaction timeout), and the client enforces it on every read.
 """
 
@@ -89,10 +89,11 @@ class Poller:
             if self.period_s > 0:
                 due = t0 + k * self.period_s
                 now = self.clock()
+                if now - due >= self.period_s:  # overran: realign on the next slot, no burst
+                    k = math.ceil((now - t0) / self.period_s)
+                    due = t0 + k * self.period_s
                 if now < due:
                     self.sleep(due - now)
-                elif now - due >= self.period_s:  # overran: skip missed slots, don't burst
-                    k = math.floor((now - t0) / self.period_s)
             yield self.poll_once()
             k += 1
             n += 1

@@ -12,7 +12,8 @@ from drivers.controller.profile import ProfileError, builtin_profiles, load_prof
 
 def profile(fields, head=""):
     body = "".join(
-        f'[[field]]\nname = "f{i}"\naddress = {a}\ntype = "{t}"\n' for i, (a, t) in enumerate(fields)
+        f'[[field]]\nname = "f{i}"\naddress = {a}\ntype = "{t}"\n'
+        for i, (a, t) in enumerate(fields)
     )
     return parse_profile(f'[profile]\nname = "t"\n{head}\n{body}', "t.toml")
 
@@ -68,7 +69,7 @@ def _optimal_count(p) -> int:
             span = max(f.address + f.words for f in run) - run[0].address
             same = len({p.group_of(f) if p.groups else 0 for f in run}) == 1
             gaps = all(b.address - (a.address + a.words) <= p.max_read_gap
-                       for a, b in zip(run, run[1:]))
+                       for a, b in zip(run, run[1:], strict=False))
             if span <= p.max_registers_per_read and same and gaps:
                 best[i] = min(best[i], best[j] + 1)
     return best[-1]
