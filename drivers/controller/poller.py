@@ -3,8 +3,8 @@
 Timing is driven by an injected clock and sleep, so tests step a fake clock. The schedule is
 anchored (t0 + k x period) rather than "period after the last poll finished", so the sample
 rate does not drift by the poll's own duration; a poll that overruns skips the slots it
-missed and realigns on the next slot instead of bursting to catch up. Every poll has a deadline (default: one period, at
-least the transaction timeout), and the client enforces it on every read.
+missed and realigns on the next slot instead of bursting to catch up. Every poll has a
+deadline (default: one period, at least 50 ms), and the client enforces it on every read.
 """
 
 from __future__ import annotations
