@@ -1,0 +1,135 @@
+"""A fake `machine` module for the firmware tests only (never deployed).
+
+Each class has the methods of MicroPython's machine class that the firmware uses, and the
+behaviour the firmware relies on: `UART` delivers a peer's answer only after the request and
+the answer have been on the wire for their character times (so t3.5 and deadlines are real);
+`Pin` keeps a history; `SPI` forwards transfers to a device model (see adxl345_model.py);
+`I2S` reads from a supplied PCM buffer; `WDT` counts feeds.
+"""
+
+events = []  # (kind, value) in order across all fakes: DE pin changes, UART writes
+
+
+class Pin:
+    OUT = 1
+    IN = 0
+
+    def __init__(self, pin_id, mode=-1, value=None):
+        self.id = pin_id
+        self.history = []
+        self._v = 0
+        if value is not None:
+            self.value(value)
+
+    def value(self, v=None):
+        if v is None:
+            return self._v
+        self._v = 1 if v else 0
+        self.history.append(self._v)
+        events.append(("pin", self.id, self._v))
+        return None
+
+    def on(self):
+        self.value(1)
+
+    def off(self):
+        self.value(0)
+
+
+class UART:
+    def __init__(self, uart_id, baudrate=9600, bits=8, parity=None, stop=1, **kw):
+        self.id = uart_id
+        self.baudrate = baudrate
+        self.char_us = (1 + bits + (0 if parity is None else 1) + stop) * 1000000 // baudrate
+        self.clock = None
+        self.peer = None
+        self.turnaround_us = 500
+        self.pending = []  # (ready_at_us, byte)
+        self.written = []
+
+    def attach(self, clock, peer):
+        """Connect a slave: peer(request_bytes) -> answer bytes (or None: stays silent)."""
+        self.clock, self.peer = clock, peer
+
+    def write(self, data):
+        data = bytes(data)
+        self.written.append(data)
+        events.append(("write", self.id, data))
+        now = self.clock.ticks_us()
+        done = now + len(data) * self.char_us
+        answer = self.peer(data) if self.peer else None
+        if answer:
+            t = done + self.turnaround_us
+            for b in answer:
+                t += self.char_us
+                self.pending.append((t, b))
+        return len(data)
+
+    def flush(self):
+        # machine.UART.flush() blocks until the transmit shift register is empty.
+        if self.written:
+            self.clock.sleep_us(len(self.written[-1]) * self.char_us)
+
+    def any(self):
+        now = self.clock.ticks_us()
+        return sum(1 for t, _ in self.pending if t <= now)
+
+    def read(self, n=-1):
+        now = self.clock.ticks_us()
+        ready = [b for t, b in self.pending if t <= now]
+        if n is not None and n >= 0:
+            ready = ready[:n]
+        if not ready:
+            return None
+        self.pending = self.pending[len(ready):]
+        return bytes(ready)
+
+
+class SPI:
+    MSB = 0
+
+    def __init__(self, spi_id, baudrate=1000000, polarity=0, phase=0, **kw):
+        self.id = spi_id
+        self.baudrate, self.polarity, self.phase = baudrate, polarity, phase
+        self.device = None
+
+    def write_readinto(self, wbuf, rbuf):
+        out = self.device.transfer(bytes(wbuf))
+        for i in range(len(rbuf)):
+            rbuf[i] = out[i]
+
+    def write(self, wbuf):
+        self.device.transfer(bytes(wbuf))
+
+
+class I2S:
+    RX = 0
+    MONO = 0
+    STEREO = 1
+
+    def __init__(self, i2s_id, **kw):
+        self.kw = kw
+        self.source = b""
+        self.pos = 0
+
+    def readinto(self, buf):
+        n = min(len(buf), len(self.source) - self.pos)
+        buf[:n] = self.source[self.pos:self.pos + n]
+        self.pos += n
+        return n
+
+    def deinit(self):
+        pass
+
+
+class WDT:
+    def __init__(self, id=0, timeout=5000):
+        self.timeout = timeout
+        self.feeds = 0
+
+    def feed(self):
+        self.feeds += 1
+
+
+def reset():
+    raise SystemExit("machine.reset()")
