@@ -1,0 +1,179 @@
+"""Per-lift healthy baselines: robust statistics of every feature per speed range.
+
+A baseline holds, for each feature and each car-speed range (`speed_bin_mps` wide), the number
+of healthy observations, their median and their MAD. An observation is scored in baseline
+units, z = (x - median) / scale, with scale = 1.4826 * MAD (the MAD's Gaussian consistency
+factor) but never below the feature's floor, so a very quiet healthy history does not make
+noise-level changes look like wear. A speed range with fewer than `min_count` observations
+falls back to all speeds pooled (orders already make spectral features speed-independent to
+first order).
+
+The file is versioned JSON (`schema`: liftguard.baseline/1) and written atomically.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from agent.detectors.electrical import ThermalModel
+from agent.detectors.geometry import LiftGeometry
+from agent.detectors.store import read_json, write_json_atomic
+from agent.errors import InputError
+
+SCHEMA = "liftguard.baseline/1"
+MAD_TO_SIGMA = 1.4826
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    kind: str  # the finding kind this feature is evidence for
+    floor: float  # smallest scale, in the feature's unit (or relative to |median| if relative)
+    relative: bool = False
+    two_sided: bool = False  # a drop is as suspicious as a rise (tones that disappear)
+
+
+def spec_for(name: str) -> FeatureSpec:
+    """The scoring rules of a feature, from its name's prefix."""
+    if name.startswith(("rope.",)):
+        return FeatureSpec("rope_wear", 0.5)
+    if name.startswith("sheave."):
+        return FeatureSpec("sheave_wear", 0.5)
+    if name == "bearing.kurtosis":
+        return FeatureSpec("bearing_wear", 0.15)
+    if name == "bearing.env_crest":
+        return FeatureSpec("bearing_wear", 0.15)
+    if name.startswith("bearing."):
+        return FeatureSpec("bearing_wear", 0.5)
+    if name.startswith("inverter.tone_"):
+        return FeatureSpec("inverter_wear", 1.0, two_sided=True)
+    if name == "inverter.thermal_ratio":
+        return FeatureSpec("inverter_wear", 0.02)
+    if name.startswith("inverter."):
+        return FeatureSpec("inverter_wear", 0.03, relative=True)
+    return FeatureSpec("other", 0.5)
+
+
+@dataclass(frozen=True)
+class Stat:
+    n: int
+    median: float
+    mad: float
+
+    def scale(self, spec: FeatureSpec) -> float:
+        floor = spec.floor * abs(self.median) if spec.relative else spec.floor
+        return max(MAD_TO_SIGMA * self.mad, floor, 1e-12)
+
+    @classmethod
+    def of(cls, values: list[float]) -> Stat:
+        a = np.asarray(values, dtype=np.float64)
+        med = float(np.median(a))
+        return cls(int(a.size), med, float(np.median(np.abs(a - med))))
+
+
+@dataclass
+class Baseline:
+    lift: LiftGeometry
+    speed_bin_mps: float = 0.25
+    min_count: int = 8
+    stats: dict[str, dict[str, Stat]] = field(default_factory=dict)  # feature -> bin -> Stat
+    thermal: ThermalModel | None = None
+    sources: list[str] = field(default_factory=list)
+    created: str = ""
+
+    def bin_of(self, speed_mps: float) -> str:
+        return str(int(round(abs(speed_mps) / self.speed_bin_mps)))
+
+    def stat(self, feature: str, speed_mps: float) -> Stat | None:
+        bins = self.stats.get(feature)
+        if not bins:
+            return None
+        s = bins.get(self.bin_of(speed_mps))
+        if s is not None and s.n >= self.min_count:
+            return s
+        pooled = bins.get("all")
+        return pooled if pooled is not None and pooled.n >= self.min_count else s
+
+    def score(self, feature: str, speed_mps: float, value: float) -> float | None:
+        """Anomaly score in baseline units; None when the baseline lacks the feature."""
+        s = self.stat(feature, speed_mps)
+        if s is None or not math.isfinite(value):
+            return None
+        spec = spec_for(feature)
+        z = (value - s.median) / s.scale(spec)
+        return abs(z) if spec.two_sided else z
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA, "created": self.created, "lift": self.lift.to_dict(),
+            "speed_bin_mps": self.speed_bin_mps, "min_count": self.min_count,
+            "features": {
+                f: {b: {"n": s.n, "median": s.median, "mad": s.mad} for b, s in bins.items()}
+                for f, bins in sorted(self.stats.items())
+            },
+            "thermal": self.thermal.to_dict() if self.thermal else None,
+            "sources": self.sources,
+        }
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        write_json_atomic(path, self.to_json())
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Baseline:
+        return cls.from_json(read_json(path, "baseline"), str(path))
+
+    @classmethod
+    def from_json(cls, d: Any, where: str) -> Baseline:
+        if not isinstance(d, dict):
+            raise InputError(f"{where}: baseline must be a JSON object")
+        if d.get("schema") != SCHEMA:
+            raise InputError(f"{where}: schema = {d.get('schema')!r}: expected {SCHEMA!r}")
+        try:
+            lift = LiftGeometry.from_mapping(d["lift"], where)
+            stats = {
+                str(f): {str(b): Stat(int(s["n"]), float(s["median"]), float(s["mad"]))
+                         for b, s in bins.items()}
+                for f, bins in d["features"].items()
+            }
+            th = d.get("thermal")
+            thermal = ThermalModel(**{k: float(th[k]) for k in ThermalModel.FIELDS}) \
+                if th else None
+            return cls(lift, float(d["speed_bin_mps"]), int(d["min_count"]), stats, thermal,
+                       [str(s) for s in d.get("sources", [])], str(d.get("created", "")))
+        except KeyError as exc:
+            raise InputError(f"{where}: baseline field {exc.args[0]} is missing") from None
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise InputError(f"{where}: baseline is malformed: {exc}") from None
+
+
+def learn(
+    observations: Iterable[tuple[float, Mapping[str, float]]],
+    lift: LiftGeometry,
+    *,
+    speed_bin_mps: float = 0.25,
+    min_count: int = 8,
+    thermal: ThermalModel | None = None,
+    sources: Iterable[str] = (),
+    now: float | None = None,
+) -> Baseline:
+    """Learn from (car speed, features) observations of a healthy lift."""
+    per: dict[str, dict[str, list[float]]] = {}
+    b = Baseline(lift, speed_bin_mps, min_count)
+    for speed, feats in observations:
+        for name, value in feats.items():
+            if not math.isfinite(value):
+                continue
+            bins = per.setdefault(name, {})
+            bins.setdefault(b.bin_of(speed), []).append(float(value))
+            bins.setdefault("all", []).append(float(value))
+    b.stats = {f: {k: Stat.of(v) for k, v in bins.items()} for f, bins in per.items()}
+    b.thermal = thermal
+    b.sources = list(sources)
+    b.created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() if now is None else now))
+    return b

@@ -1,0 +1,154 @@
+"""Inverter wear features from the controller trace (shared/REFERENCE.md section 4).
+
+(a) DC-link capacitor ageing (capacitance down, ESR up) makes the DC bus sag further and
+    ripple more per ampere drawn. Per trip: the dip from the bus voltage before the trip to its
+    lowest value during acceleration (peak motoring current), per ampere of peak current; and
+    the spread of the bus readings under load per ampere of mean current (a drive that reports
+    its bus at a slow rate shows ripple only as a wider spread of readings).
+(b) Thermal: the heatsink rise over ambient follows a first-order thermal model of the
+    module losses, which have an on-state-voltage term and a resistive term (P = a I + b I^2):
+        tau * d(rise)/dt = R_lin |I| + R_sq I^2 - rise   (+ a constant for idle losses),
+    whose time constant and gains are learned on healthy data (`fit_thermal`). Fan failure,
+    a degraded thermal interface or IGBT ageing all scale R_th and so both gains; a trip's
+    feature is that scale, estimated from the trace up to the trip's end (1.0 = healthy).
+
+Each feature needs only its own columns; a missing column disables only that feature.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from agent.detectors.trips import Trip
+
+Array = npt.NDArray[np.float64]
+TAU_GRID_S = tuple(30.0 * 1.35**k for k in range(18))  # 30 s .. ~4.6 h, 35 % steps
+MIN_LOAD_A = 1.0  # below this the drive is idling and a per-ampere figure means nothing
+
+
+@dataclass(frozen=True)
+class ThermalModel:
+    tau_s: float
+    r_k_per_a: float
+    r_k_per_a2: float
+    offset_k: float
+    rms_residual_k: float
+
+    FIELDS = ("tau_s", "r_k_per_a", "r_k_per_a2", "offset_k", "rms_residual_k")
+
+    def to_dict(self) -> dict[str, float]:
+        return {k: float(getattr(self, k)) for k in self.FIELDS}
+
+
+THERMAL_STEP_S = 1.0  # thermal time constants are >= 30 s: 1 s resolution is plenty
+
+
+def _grid(t: Array, *cols: Array) -> tuple[Array, ...]:
+    """Resample onto a uniform 1 s grid so the recurrence below costs one step per second of
+    trace whatever the polling rate."""
+    g = np.arange(t[0], t[-1] + THERMAL_STEP_S / 2, THERMAL_STEP_S)
+    return (g, *(np.interp(g, t, c) for c in cols))
+
+
+def _lowpass(t: Array, cols: Array, tau: float) -> tuple[Array, Array]:
+    """First-order lag of each loss column (n, k) from a zero start, on a uniform grid, and the
+    decay of an unknown initial state, exp(-(t - t0)/tau): the rise is then linear in the
+    gains, the idle offset and the initial state's weight, so the initial heatsink temperature
+    never has to be guessed."""
+    beta = math.exp(-THERMAL_STEP_S / tau)
+    y = np.empty_like(cols)
+    acc = np.zeros(cols.shape[1])
+    for k in range(cols.shape[0]):  # a recurrence: one step per second of trace
+        y[k] = acc
+        acc = beta * acc + (1.0 - beta) * cols[k]
+    return y, np.exp(-(t - t[0]) / tau)
+
+
+def fit_thermal(t: Array, current: Array, rise: Array) -> ThermalModel | None:
+    """Least-squares fit of (tau, R, offset) to a healthy trace; None if the trace carries too
+    little thermal information (shorter than the smallest time constant, or no load)."""
+    if t.size < 10 or t[-1] - t[0] < 2 * TAU_GRID_S[0]:
+        return None
+    if float(np.max(np.abs(current))) < MIN_LOAD_A:
+        return None
+    ia = np.abs(current)
+    g, i1, i2, r = _grid(t, ia, ia * ia, rise)
+    best: ThermalModel | None = None
+    best_sse = math.inf
+    for tau in TAU_GRID_S:
+        y, decay = _lowpass(g, np.column_stack([i1, i2]), tau)
+        a = np.column_stack([y, np.ones_like(decay), decay])
+        coef, *_ = np.linalg.lstsq(a, r, rcond=None)
+        sse = float(np.sum((a @ coef - r) ** 2))
+        if sse < best_sse and coef[0] >= 0 and coef[1] >= 0 and coef[0] + coef[1] > 0:
+            best_sse = sse
+            best = ThermalModel(tau, float(coef[0]), float(coef[1]), float(coef[2]),
+                                math.sqrt(sse / g.size))
+    return best
+
+
+def thermal_ratios(
+    t: Array, current: Array, rise: Array, model: ThermalModel, at: Array
+) -> Array:
+    """For each time in `at`: R estimated on the trace up to that time (tau and idle offset held
+    at the healthy values) over the healthy R; nan while the trace holds under 1 K of modelled
+    heating swing. Prefix sums make every estimate O(1) after one pass."""
+    ia = np.abs(current)
+    g, i1, i2, r = _grid(t, ia, ia * ia, rise)
+    yy, decay = _lowpass(g, np.column_stack([i1, i2]), model.tau_s)
+    y = yy @ np.array([model.r_k_per_a, model.r_k_per_a2])  # healthy modelled rise
+    r = r - model.offset_k
+    syy, syd, sdd = np.cumsum(y * y), np.cumsum(y * decay), np.cumsum(decay * decay)
+    syr, sdr = np.cumsum(y * r), np.cumsum(decay * r)
+    swing = np.maximum.accumulate(y) - np.minimum.accumulate(y)
+    out = np.full(len(at), np.nan)
+    for j, tj in enumerate(at):
+        k = int(np.searchsorted(g, tj, side="right")) - 1
+        if k < 2 or swing[k] < 1.0:
+            continue
+        det = syy[k] * sdd[k] - syd[k] ** 2
+        if det <= 1e-12 * max(syy[k] * sdd[k], 1e-300):
+            continue
+        out[j] = (syr[k] * sdd[k] - sdr[k] * syd[k]) / det
+    return out
+
+
+def trip_features(trace: Mapping[str, Array], trip: Trip) -> dict[str, float]:
+    """Inverter features of one trip from whatever columns the trace has."""
+    t = trace["t"]
+    out: dict[str, float] = {}
+    cur = trace.get("current_a")
+    bus = trace.get("dc_bus_v")
+    acc = trip.phase("acceleration")
+    if cur is not None and bus is not None and acc is not None:
+        before = (t >= trip.start - 5.0) & (t <= trip.start)
+        during = (t >= acc[0]) & (t <= acc[1])
+        i_peak = float(np.max(np.abs(cur[during]))) if during.any() else 0.0
+        if before.any() and i_peak >= MIN_LOAD_A:
+            dip = float(np.median(bus[before]) - np.min(bus[during]))
+            out["inverter.dip_per_a"] = dip / i_peak
+        load = (t >= acc[0]) & (t <= trip.end) & (np.abs(cur) >= MIN_LOAD_A)
+        if load.sum() >= 4:
+            # Spread of successive readings (first differences remove the slow sag with load).
+            d = np.diff(bus[load])
+            spread = float(np.std(d)) / math.sqrt(2)
+            out["inverter.ripple_per_a"] = spread / float(np.mean(np.abs(cur[load])))
+    return out
+
+
+def thermal_features(
+    trace: Mapping[str, Array], trips: list[Trip], thermal: ThermalModel | None
+) -> list[dict[str, float]]:
+    """`inverter.thermal_ratio` at the end of each trip (empty dicts where it cannot be had)."""
+    t, cur, hs = trace["t"], trace.get("current_a"), trace.get("heatsink_c")
+    if thermal is None or cur is None or hs is None or not trips:
+        return [{} for _ in trips]
+    amb = trace.get("ambient_c")
+    rise = hs - (amb if amb is not None else float(np.min(hs)))
+    ratios = thermal_ratios(t, cur, rise, thermal, np.array([tr.end for tr in trips]))
+    return [{"inverter.thermal_ratio": float(r)} if math.isfinite(r) else {} for r in ratios]

@@ -1,0 +1,115 @@
+"""Features + baseline -> findings, in the shape of the analyze JSON contract.
+
+A wear finding's score is the largest score of its features (each in baseline units, see
+baseline.py); its evidence is the evidence of that feature plus its level over the baseline
+median. Ride quality and noise level are judged against configured limits instead (standards
+give absolute figures for them); their score is the worst ratio to a limit.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from agent.detectors.baseline import Baseline, spec_for
+from agent.detectors.severity import Thresholds
+
+WEAR_KINDS = ("rope_wear", "sheave_wear", "bearing_wear", "inverter_wear")
+
+
+@dataclass(frozen=True)
+class RideLimits:
+    # GB/T 10058-2009 clause 3.3.5 (commonly quoted; *unverified* here): A95 and max pk-pk of
+    # the ISO-weighted vibration, m/s^2.
+    vertical_max_pk_pk: float = 0.30
+    vertical_a95: float = 0.20
+    horizontal_max_pk_pk: float = 0.20
+    horizontal_a95: float = 0.15
+
+
+@dataclass(frozen=True)
+class NoiseLimits:
+    # GB/T 10058 family, shared/REFERENCE.md section 1: machine room <= 80 dB(A) while
+    # running; at rest the same room limit applies unless configured lower.
+    running_dba: float = 80.0
+    rest_dba: float = 80.0
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: str
+    score: float
+    severity: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def alarm(self) -> bool:
+        return self.severity != "normal"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "alarm": self.alarm, "severity": self.severity,
+                "score": round(self.score, 2), "evidence": self.evidence}
+
+
+def wear_scores(
+    features: Mapping[str, float], speed_mps: float, baseline: Baseline
+) -> dict[str, tuple[float, str]]:
+    """Per wear kind: (score, the feature that gave it)."""
+    out: dict[str, tuple[float, str]] = {}
+    for name, value in features.items():
+        z = baseline.score(name, speed_mps, value)
+        if z is None:
+            continue
+        kind = spec_for(name).kind
+        if kind not in out or z > out[kind][0]:
+            out[kind] = (z, name)
+    return out
+
+
+def wear_findings(
+    features: Mapping[str, float],
+    evidence: Mapping[str, Mapping[str, float]],
+    speed_mps: float,
+    baseline: Baseline,
+    thresholds: Thresholds,
+) -> list[Finding]:
+    found = []
+    for kind, (score, name) in sorted(wear_scores(features, speed_mps, baseline).items()):
+        st = baseline.stat(name, speed_mps)
+        ev: dict[str, Any] = {"feature": name, "value": round(features[name], 4)}
+        ev.update(evidence.get(name, {}))
+        if st is not None:
+            over = features[name] - st.median
+            key = "level_db_over_baseline" if _is_db(name) else "over_baseline"
+            ev[key] = round(over, 3)
+        found.append(Finding(kind, score, thresholds.level_of(score), ev))
+    return found
+
+
+def _is_db(name: str) -> bool:
+    return name.startswith(("rope.", "sheave.", "inverter.tone_")) or name == "bearing.hf_level"
+
+
+def ride_finding(metrics: Mapping[str, float], limits: RideLimits) -> Finding | None:
+    if not metrics:
+        return None
+    ratios = [
+        metrics[k] / getattr(limits, k) for k in
+        ("vertical_max_pk_pk", "vertical_a95", "horizontal_max_pk_pk", "horizontal_a95")
+        if k in metrics
+    ]
+    worst = max(ratios) if ratios else 0.0
+    severity = "warning" if worst > 1.0 else "normal"
+    ev = {k: round(v, 4) for k, v in metrics.items()}
+    return Finding("ride_quality", worst, severity, ev)
+
+
+def noise_finding(laeq_dba: float, moving: bool, limits: NoiseLimits) -> Finding:
+    limit = limits.running_dba if moving else limits.rest_dba
+    over = laeq_dba - limit
+    severity = "warning" if over > 0 else "normal"
+    ev = {"laeq_dba": round(laeq_dba, 1), "limit_dba": limit,
+          "state": "trip" if moving else "rest"}
+    return Finding("noise_level", math.pow(10, over / 20), severity, ev)

@@ -1,0 +1,183 @@
+"""Rope, sheave and bearing features from the car's acceleration at constant speed.
+
+Order analysis (shared/REFERENCE.md section 4): the strand-passing frequency and the sheave
+rotation frequency are computed from the speed reference and the lift geometry, then refined
+to the strongest bin within a tolerance, since a speed register and nominal rope data are
+both a few per cent off in the field. Levels are *prominences*: band power over the broadband
+floor measured next to it, so a change of sensor gain, mounting or load that lifts the whole
+spectrum does not read as wear; the absolute band level is kept as evidence.
+
+Features (all in dB unless named otherwise):
+    rope.strand_prom       strand-order line over the local floor
+    rope.h2_prom, h3_prom  its 2nd and 3rd harmonics
+    rope.sideband_prom     sidebands at strand order +/- 1, 2 x sheave order
+    sheave.orders_prom     sheave orders 1-4 over their floor (eccentric / worn grooves)
+    sheave.env_orders      sheave orders in the envelope spectrum (once-per-turn impacts)
+    bearing.kurtosis       kurtosis of the high band (impacts from damaged rolling elements)
+    bearing.env_crest      envelope peak over envelope RMS, high band
+    bearing.hf_level       high-band power (dB re 1 (m/s^2)^2)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from agent.detectors import spectra
+from agent.detectors.geometry import LiftGeometry
+
+ORDER_TOLERANCE = 0.05  # +/-5 %: speed-register error plus rope lay-length tolerance
+HARMONICS = (2, 3)
+SHEAVE_ORDERS = (1, 2, 3, 4)
+
+
+@dataclass(frozen=True)
+class VibrationFeatures:
+    values: dict[str, float]
+    evidence: dict[str, dict[str, float]]
+
+
+def vibration_features(
+    data: npt.ArrayLike, fs: float, speed_mps: float, geometry: LiftGeometry
+) -> VibrationFeatures:
+    """`data` is (n, channels) acceleration in m/s^2 over a constant-speed segment."""
+    x = np.asarray(data, dtype=np.float64)
+    if x.ndim == 1:
+        x = x[:, None]
+    x = x - x.mean(axis=0)
+    f_strand = geometry.strand_hz(speed_mps)
+    f_sheave = geometry.sheave_hz(speed_mps)
+    # Bins a quarter of the sheave order wide resolve its sidebands; capped by the record length.
+    f, p = _total_psd(x, fs, max(f_sheave / 4, 0.25))
+    df = float(f[1] - f[0])
+    values: dict[str, float] = {}
+    evidence: dict[str, dict[str, float]] = {}
+    nyq = fs / 2
+
+    if f_strand * (1 + ORDER_TOLERANCE) < nyq * 0.9:
+        peak = spectra.refine_peak(f, p, f_strand, ORDER_TOLERANCE)
+        half = max(1.5 * df, 0.002 * peak)  # speed regulation keeps the line within 0.2 %
+        prom, lvl = _line(f, p, peak, half, f_sheave)
+        values["rope.strand_prom"] = prom
+        evidence["rope.strand_prom"] = {
+            "order": 1.0, "frequency_hz": round(peak, 2), "level_db": round(lvl, 2),
+            "expected_hz": round(f_strand, 2),
+        }
+        for k in HARMONICS:
+            if (k * peak + half * k) < nyq * 0.9:
+                pk = spectra.refine_peak(f, p, k * peak, 0.01)
+                prom_k, lvl_k = _line(f, p, pk, half * k, f_sheave)
+                values[f"rope.h{k}_prom"] = prom_k
+                evidence[f"rope.h{k}_prom"] = {
+                    "order": float(k), "frequency_hz": round(pk, 2), "level_db": round(lvl_k, 2)
+                }
+        if f_sheave > 2 * half + df:  # sidebands resolvable beside the line
+            bands = [
+                (peak + s * m * f_sheave - half, peak + s * m * f_sheave + half)
+                for m in (1, 2) for s in (-1, 1)
+            ]
+            sb = float(spectra.band_powers(f, p, bands).sum())
+            floor = _floor(f, p, peak, f_sheave, half)
+            width = sum(b - a for a, b in bands)
+            values["rope.sideband_prom"] = spectra.db(sb) - spectra.db(floor * width)
+            evidence["rope.sideband_prom"] = {
+                "frequency_hz": round(peak, 2), "spacing_hz": round(f_sheave, 3)
+            }
+
+    values.update(_sheave(f, p, f_sheave, df, evidence))
+    values.update(_bearing(x, fs, f_sheave, evidence))
+    return VibrationFeatures(values, evidence)
+
+
+def _total_psd(x: np.ndarray, fs: float, resolution: float) -> tuple[np.ndarray, np.ndarray]:
+    f, p = spectra.welch_psd(x[:, 0], fs, resolution)
+    for c in range(1, x.shape[1]):
+        p = p + spectra.welch_psd(x[:, c], fs, resolution)[1]
+    return f, p
+
+
+def _floor(f: np.ndarray, p: np.ndarray, centre: float, f_sheave: float, half: float) -> float:
+    """Floor in +/-15 % around the line, with the line and its sidebands taken out."""
+    excl = [(centre + m * f_sheave - half, centre + m * f_sheave + half) for m in range(-3, 4)]
+    fl = spectra.floor_density(f, p, centre * 0.85, centre * 1.15, excl)
+    return fl if math.isfinite(fl) and fl > 0 else 1e-30
+
+
+def _line(
+    f: np.ndarray, p: np.ndarray, centre: float, half: float, f_sheave: float
+) -> tuple[float, float]:
+    """(prominence over the local floor, absolute level), both in dB."""
+    power = float(spectra.band_powers(f, p, [(centre - half, centre + half)])[0])
+    floor = _floor(f, p, centre, f_sheave, half)
+    return spectra.db(power) - spectra.db(floor * 2 * half), spectra.db(power)
+
+
+def _sheave(
+    f: np.ndarray, p: np.ndarray, f_sheave: float, df: float, evidence: dict[str, dict[str, float]]
+) -> dict[str, float]:
+    if f_sheave < 2 * df:
+        return {}  # the record is too short to resolve the sheave order
+    half = max(0.6 * df, 0.01 * f_sheave)
+    bands = [(k * f_sheave - half, k * f_sheave + half) for k in SHEAVE_ORDERS]
+    power = float(spectra.band_powers(f, p, bands).sum())
+    excl = [(b[0] - df, b[1] + df) for b in bands]
+    floor = spectra.floor_density(f, p, 0.5 * f_sheave, (max(SHEAVE_ORDERS) + 1) * f_sheave, excl)
+    floor = floor if math.isfinite(floor) and floor > 0 else 1e-30
+    evidence["sheave.orders_prom"] = {"order": 1.0, "frequency_hz": round(f_sheave, 3)}
+    return {"sheave.orders_prom": spectra.db(power) - spectra.db(floor * 2 * half * len(bands))}
+
+
+def _bearing(
+    x: np.ndarray, fs: float, f_sheave: float, evidence: dict[str, dict[str, float]]
+) -> dict[str, float]:
+    """High band (fs/4 .. 0.45 fs): above the rope and structural lines, where rolling-element
+    impacts ring the structure. Kurtosis and the envelope's crest show impulsiveness; the
+    envelope spectrum at sheave orders shows impacts that repeat once per sheave turn."""
+    lo, hi = fs / 4, 0.45 * fs
+    kurt, crest, hf = 0.0, 0.0, 0.0
+    env_sum: np.ndarray | None = None
+    for c in range(x.shape[1]):
+        band, env = _band_envelope(x[:, c], fs, lo, hi)
+        kurt = max(kurt, _kurtosis(band))
+        crest = max(crest, float(env.max() / max(np.sqrt(np.mean(env**2)), 1e-30)))
+        hf += float(np.mean(band**2))
+        env_sum = env if env_sum is None else env_sum + env
+    out = {"bearing.kurtosis": kurt, "bearing.env_crest": crest, "bearing.hf_level": spectra.db(hf)}
+    evidence["bearing.kurtosis"] = {"band_lo_hz": round(lo, 1), "band_hi_hz": round(hi, 1)}
+    if env_sum is not None and env_sum.size / fs * f_sheave >= 4:
+        e = env_sum - env_sum.mean()
+        fe, pe = spectra.welch_psd(e, fs, max(f_sheave / 4, 0.25))
+        dfe = float(fe[1] - fe[0])
+        half = max(0.6 * dfe, 0.01 * f_sheave)
+        bands = [(k * f_sheave - half, k * f_sheave + half) for k in SHEAVE_ORDERS]
+        pw = float(spectra.band_powers(fe, pe, bands).sum())
+        excl = [(b[0] - dfe, b[1] + dfe) for b in bands]
+        fl = spectra.floor_density(fe, pe, 0.5 * f_sheave, 5 * f_sheave, excl)
+        fl = fl if math.isfinite(fl) and fl > 0 else 1e-30
+        out["sheave.env_orders"] = spectra.db(pw) - spectra.db(fl * 2 * half * len(bands))
+    return out
+
+
+def _band_envelope(
+    x: np.ndarray, fs: float, lo: float, hi: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Band-pass and envelope in one FFT: zeroing the negative frequencies and the bins outside
+    the band gives the analytic signal of the band, whose magnitude is the envelope."""
+    n = x.size
+    spec = np.fft.fft(x)
+    fr = np.fft.fftfreq(n, 1 / fs)
+    keep = (fr >= lo) & (fr < hi)
+    analytic = np.fft.ifft(np.where(keep, 2 * spec, 0))
+    return analytic.real, np.abs(analytic)
+
+
+def _kurtosis(x: np.ndarray) -> float:
+    k = getattr(spectra.cext, "kurtosis", None)
+    if k is not None:
+        return float(k(np.ascontiguousarray(x)))
+    d = x - x.mean()
+    v = float(np.mean(d**2))
+    return float(np.mean(d**4) / (v * v)) if v > 0 else 0.0
