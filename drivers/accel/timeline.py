@@ -26,16 +26,19 @@ class FifoTimeline:
     def restart(self) -> None:
         self._next = None
 
-    def place(self, now: float, n: int, overrun: bool) -> tuple[float, int]:
-        """(t0, dropped) for a block of `n` samples read at `now`."""
+    def place(self, now: float, n: int, overrun: bool, lost: int = 0) -> tuple[float, int]:
+        """(t0, dropped) for a block of `n` samples read at `now`; `lost` samples are known
+        to be missing just before it (e.g. a partial sample discarded while realigning)."""
         period = 1.0 / self.odr
         estimate = now - (n - 0.5) * period
-        dropped = 0
+        dropped = lost
         if self._next is None:
             t0 = estimate
         elif overrun:
-            dropped = max(1, round((estimate - self._next) * self.odr))
+            dropped = max(1, lost, round((estimate - self._next) * self.odr))
             t0 = self._next + dropped * period
+        elif lost:
+            t0 = self._next + lost * period
         elif abs(estimate - self._next) > self._slip:
             t0 = estimate
         else:
