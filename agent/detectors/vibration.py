@@ -50,8 +50,8 @@ def vibration_features(
     x = x - x.mean(axis=0)
     f_strand = geometry.strand_hz(speed_mps)
     f_sheave = geometry.sheave_hz(speed_mps)
-    # Bins a quarter of the sheave order wide resolve its sidebands; capped by the record length.
-    f, p = _total_psd(x, fs, max(f_sheave / 4, 0.25))
+    # Bins an eighth of the sheave order wide resolve its sidebands; capped by record length.
+    f, p = _total_psd(x, fs, max(f_sheave / 8, 0.2))
     df = float(f[1] - f[0])
     values: dict[str, float] = {}
     evidence: dict[str, dict[str, float]] = {}
@@ -59,7 +59,9 @@ def vibration_features(
 
     if f_strand * (1 + ORDER_TOLERANCE) < nyq * 0.9:
         peak = spectra.refine_peak(f, p, f_strand, ORDER_TOLERANCE)
-        half = max(1.5 * df, 0.002 * peak)  # speed regulation keeps the line within 0.2 %
+        # The whole Hann main lobe (+/-2 bins) wherever the line falls between bins, or the
+        # 0.2 % a regulated drive lets the speed wander, whichever is wider.
+        half = max(2.5 * df, 0.002 * peak)
         prom, lvl = _line(f, p, peak, half, f_sheave)
         values["rope.strand_prom"] = prom
         evidence["rope.strand_prom"] = {
@@ -120,7 +122,7 @@ def _sheave(
 ) -> dict[str, float]:
     if f_sheave < 2 * df:
         return {}  # the record is too short to resolve the sheave order
-    half = max(0.6 * df, 0.01 * f_sheave)
+    half = max(2.0 * df, 0.01 * f_sheave)
     bands = [(k * f_sheave - half, k * f_sheave + half) for k in SHEAVE_ORDERS]
     power = float(spectra.band_powers(f, p, bands).sum())
     excl = [(b[0] - df, b[1] + df) for b in bands]
@@ -151,7 +153,7 @@ def _bearing(
         e = env_sum - env_sum.mean()
         fe, pe = spectra.welch_psd(e, fs, max(f_sheave / 4, 0.25))
         dfe = float(fe[1] - fe[0])
-        half = max(0.6 * dfe, 0.01 * f_sheave)
+        half = max(2.0 * dfe, 0.01 * f_sheave)
         bands = [(k * f_sheave - half, k * f_sheave + half) for k in SHEAVE_ORDERS]
         pw = float(spectra.band_powers(fe, pe, bands).sum())
         excl = [(b[0] - dfe, b[1] + dfe) for b in bands]

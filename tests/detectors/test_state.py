@@ -1,0 +1,131 @@
+"""Baselines, trends, severity with hysteresis, and state that survives a restart."""
+
+import json
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from agent.detectors.baseline import Baseline, learn
+from agent.detectors.severity import SeverityLatch, Thresholds
+from agent.detectors.tracker import WearTracker
+from agent.detectors.trend import Trend
+from agent.errors import InputError
+from tests.detectors.signals import LIFT
+
+
+def _healthy(n=40, speed=1.75, seed=0):
+    r = np.random.default_rng(seed)
+    return [(speed, {"rope.strand_prom": 15 + r.normal(0, 1.0)}) for _ in range(n)]
+
+
+def test_score_is_in_baseline_units():
+    b = learn(_healthy(400), LIFT)
+    s = b.stat("rope.strand_prom", 1.75)
+    assert b.score("rope.strand_prom", 1.75, s.median + 2 * 1.4826 * s.mad) == pytest.approx(2.0)
+    assert 1.4826 * s.mad == pytest.approx(1.0, rel=0.15)
+
+
+def test_scale_never_falls_below_the_feature_floor():
+    b = learn([(1.75, {"rope.strand_prom": 15.0}) for _ in range(20)], LIFT)
+    assert b.score("rope.strand_prom", 1.75, 16.0) == pytest.approx(2.0)  # floor 0.5 dB
+
+
+def test_sparse_speed_range_falls_back_to_all_speeds():
+    b = learn(_healthy(40, 1.75) + _healthy(3, 0.5, seed=1), LIFT)
+    assert b.stat("rope.strand_prom", 0.5) is b.stats["rope.strand_prom"]["all"]
+    assert b.stat("rope.strand_prom", 1.75) is b.stats["rope.strand_prom"]["7"]
+
+
+def test_unknown_feature_has_no_score():
+    assert learn(_healthy(), LIFT).score("rope.h9_prom", 1.75, 3.0) is None
+
+
+def test_baseline_round_trips_through_its_file(tmp_path):
+    b = learn(_healthy(), LIFT)
+    b.save(tmp_path / "b.json")
+    again = Baseline.load(tmp_path / "b.json")
+    assert again.stats == b.stats and again.lift == b.lift
+    assert json.loads((tmp_path / "b.json").read_text())["schema"] == "liftguard.baseline/1"
+    assert [p.name for p in tmp_path.iterdir()] == ["b.json"]  # no temp file left behind
+
+
+@pytest.mark.parametrize("content, field", [
+    ("{", "not valid JSON"),
+    ('{"schema": "other/1"}', "schema"),
+    ('{"schema": "liftguard.baseline/1", "lift": {}}', "lift.roping"),
+])
+def test_malformed_baseline_is_a_one_line_error_naming_the_problem(tmp_path, content, field):
+    p = tmp_path / "b.json"
+    p.write_text(content)
+    with pytest.raises(InputError, match=field) as e:
+        Baseline.load(p)
+    assert str(p) in str(e.value) and "\n" not in str(e.value)
+
+
+def test_severity_does_not_flap_around_the_threshold():
+    latch = SeverityLatch(Thresholds(warning=5, critical=10, release=0.7, clear=3))
+    levels = [latch.update(s) for s in (5.1, 4.9, 5.2, 4.8, 5.0, 4.7)]
+    assert levels == ["warning"] * 6
+
+
+def test_severity_clears_after_sustained_low_scores_one_level_at_a_time():
+    latch = SeverityLatch(Thresholds(warning=5, critical=10, release=0.7, clear=2))
+    latch.update(12)
+    assert [latch.update(0.0) for _ in range(4)] == ["critical", "warning", "warning", "normal"]
+
+
+@given(st.lists(st.floats(0, 20), min_size=1, max_size=50))
+def test_severity_only_changes_through_its_thresholds(scores):
+    latch = SeverityLatch(Thresholds(warning=5, critical=10, release=0.7, clear=1))
+    for s in scores:
+        before = latch.level
+        after = latch.update(s)
+        if after == "critical" and before != "critical":
+            assert s >= 10
+        if after == "normal" and before != "normal":
+            assert s < 5 * 0.7
+
+
+def test_trend_estimates_time_to_threshold_of_a_linear_rise():
+    tr = Trend(alpha=1.0)
+    for day in range(10):
+        tr.update(day * 86400.0, 0.5 * day)  # half a unit a day
+    assert tr.time_to(5.0) == pytest.approx(1 * 86400.0, rel=0.01)
+
+
+def test_trend_without_rise_has_no_time_to_threshold():
+    tr = Trend()
+    for k in range(10):
+        tr.update(k * 60.0, 1.0)
+    assert tr.time_to(5.0) is None and not tr.drifting
+
+
+def test_cusum_flags_a_persistent_small_excess():
+    tr = Trend(cusum_k=2.0, cusum_h=12.0)
+    for k in range(6):
+        tr.update(float(k), 4.5)
+    assert tr.drifting
+
+
+def test_tracker_state_survives_a_restart(tmp_path):
+    path = tmp_path / "state.json"
+    a = WearTracker(Thresholds(warning=5))
+    for k in range(8):
+        a.update("rope_wear", k * 3600.0, 1.0 + k)
+    a.save(path)
+    b = WearTracker.load(path, Thresholds(warning=5))
+    assert b.to_json() == a.to_json()
+    assert b.update("rope_wear", 9 * 3600.0, 9.0) == a.update("rope_wear", 9 * 3600.0, 9.0)
+
+
+def test_missing_state_file_is_a_fresh_start(tmp_path):
+    assert WearTracker.load(tmp_path / "none.json").to_json()["kinds"] == {}
+
+
+def test_damaged_state_file_is_an_error_not_a_silent_reset(tmp_path):
+    p = tmp_path / "state.json"
+    p.write_text('{"schema": "liftguard.detector-state/1", "kinds": {"rope_wear": {}}}')
+    with pytest.raises(InputError, match="state.json"):
+        WearTracker.load(p)
