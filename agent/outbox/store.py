@@ -124,6 +124,22 @@ class Outbox:
             self._notify()
         return stored
 
+    def take_seq(self, channel: str) -> int:
+        """Next `seq` for a message that is sent directly, not queued (the retained state)."""
+        with self._lock:
+            c = self._conn
+            c.execute("PRAGMA synchronous=NORMAL")
+            try:
+                c.execute("BEGIN IMMEDIATE")
+                seq = self._next_seq(channel)
+                c.execute("COMMIT")
+            except BaseException:
+                _rollback(c)
+                raise
+            finally:
+                c.execute("PRAGMA synchronous=FULL")
+            return seq
+
     def delete(self, table: str, row: int) -> None:
         """The broker acknowledged `row` (PUBACK): forget it."""
         with self._lock:
