@@ -18,6 +18,7 @@ from agent.errors import LiftguardError
 
 SUBCOMMANDS: list[tuple[str, str, str]] = [
     ("sim", "drivers.sim.cli", "run or control the virtual elevator"),
+    ("controller", "drivers.controller.cli", "probe or read the elevator controller (Modbus)"),
     ("analyze", "agent.analyze_cli", "offline analysis of recordings (wear, ride, noise)"),
     ("baseline", "agent.baseline_cli", "learn a healthy baseline from recordings"),
     ("demo", "agent.demo", "the whole system on one machine, with a live view"),

@@ -75,7 +75,7 @@ def open_serial(settings: LinkSettings) -> Any:
     try:
         return serial.serial_for_url(settings.port, **kwargs)
     except (OSError, ValueError) as exc:
-        raise PortGone(f"cannot open {settings.port}: {exc}") from None
+        raise PortGone(f"cannot open the controller port: {exc}") from None
 
 
 class RepeatedErrorLog:

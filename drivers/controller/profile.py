@@ -61,6 +61,9 @@ class Field:
     word_order: str = "big"
     bits: tuple[BitField, ...] = ()
     line: int = 0
+    # Plausible engineering range: `liftguard controller probe` uses it to tell a controller
+    # that matches this profile from one that merely answers at these addresses.
+    range: tuple[float, float] | None = None
 
     @property
     def words(self) -> int:
@@ -307,7 +310,15 @@ def _parse_field(raw: Any, where: str, line: int, default_order: str) -> Field:
             used |= mask
     elif bits:
         raise ProfileError(f"{where}: field {name}: only type 'bits' may have bits")
-    return Field(name, address, ftype, float(scale), str(raw.get("unit", "")), order, bits, line)
+    span = raw.get("range")
+    if span is not None:
+        if (not isinstance(span, list) or len(span) != 2
+                or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in span)
+                or not span[0] < span[1]):
+            raise ProfileError(f"{where}: field {name}: range {span!r} must be [low, high]")
+        span = (float(span[0]), float(span[1]))
+    return Field(name, address, ftype, float(scale), str(raw.get("unit", "")), order, bits, line,
+                 span)
 
 
 def _parse_bit(raw: Any, where: str, parent: str) -> BitField:
