@@ -1,0 +1,166 @@
+"""Vibration features on the board, with the definitions of agent/detectors/vibration.py.
+
+`WelchPSD` averages Hann-windowed, mean-removed frames of one FFT length (density scaling,
+one-sided, like scipy.signal.welch) over every channel and frame of a constant-speed segment,
+into one preallocated array. The features are computed from that PSD exactly as the Pi does,
+so a baseline learned by `liftguard baseline learn` scores board features too:
+
+    rope.strand_prom, rope.h2_prom, rope.h3_prom   strand-order line (and harmonics) over the
+                                                   median floor within +/-15 % (dB)
+    sheave.orders_prom                             sheave orders 1-4 over their floor (dB)
+    bearing.hf_level                               power in fs/4 .. 0.45 fs (dB re 1 (m/s^2)^2)
+
+plus the time-domain `rms` and `peak` of the segment (m/s^2, mean removed). The board's
+resolution is fixed by its FFT length (fs/n); the Pi picks a finer one on long records.
+Prominences of a line over a broadband floor do not depend on the bin width, which is why the
+two compare (tests/firmware/test_features.py checks them against the Pi's code).
+"""
+
+import math
+from array import array
+
+from lg.fft import RealFFT, hann
+
+ORDER_TOLERANCE = 0.05  # as agent/detectors/vibration.py: speed-register and lay-length error
+SHEAVE_ORDERS = (1, 2, 3, 4)
+
+
+def db(power: float) -> float:
+    return 10.0 * math.log10(max(power, 1e-30))
+
+
+class WelchPSD:
+    def __init__(self, n: int, fs: float, channels: int = 1, use_ulab: bool = True) -> None:
+        self.n, self.fs, self.channels = n, fs, channels
+        self.fft = RealFFT(n, use_ulab)
+        self.window = hann(n)
+        self.frame = array("f", bytes(4 * n))
+        self.sum = array("f", bytes(4 * (n // 2 + 1)))
+        self.s2 = sum(w * w for w in self.window)
+        self.frames = 0
+        self.sq = 0.0  # sum of squares of mean-removed samples, for rms
+        self.count = 0
+        self.peak = 0.0
+
+    def reset(self) -> None:
+        s = self.sum
+        for k in range(len(s)):
+            s[k] = 0.0
+        self.frames, self.sq, self.count, self.peak = 0, 0.0, 0, 0.0
+
+    def add(self, samples) -> None:
+        """One frame of n samples of one channel (feed every channel's frames in turn)."""
+        n, frame, w = self.n, self.frame, self.window
+        mean = sum(samples) / n
+        sq, peak = 0.0, self.peak
+        for i in range(n):
+            v = samples[i] - mean
+            sq += v * v
+            a = v if v >= 0 else -v
+            if a > peak:
+                peak = a
+            frame[i] = v * w[i]
+        self.sq += sq
+        self.count += n
+        self.peak = peak
+        p = self.fft.run(frame)
+        s = self.sum
+        for k in range(len(s)):
+            s[k] += p[k]
+        self.frames += 1
+
+    @property
+    def df(self) -> float:
+        return self.fs / self.n
+
+    def psd(self, k: int) -> float:
+        """PSD at bin k in units^2/Hz (one-sided, density scaling), summed over channels as
+        the Pi's total PSD is: frames of all channels are averaged, then times channels."""
+        v = self.sum[k] * self.channels / (self.frames * self.fs * self.s2)
+        return v if k == 0 or k == self.n // 2 else 2 * v
+
+    def band_power(self, lo: float, hi: float) -> float:
+        """Integral of the PSD over bins with lo <= f < hi (agent.detectors.spectra.band_powers)."""
+        df = self.df
+        k0 = max(0, math.ceil(lo / df - 1e-9))
+        k1 = min(self.n // 2, math.ceil(hi / df - 1e-9) - 1)
+        return sum(self.psd(k) for k in range(k0, k1 + 1)) * df
+
+    def floor(self, lo: float, hi: float, exclude) -> float:
+        df = self.df
+        vals = []
+        for k in range(max(0, math.ceil(lo / df - 1e-9)), min(self.n // 2 + 1, math.ceil(hi / df))):
+            f = k * df
+            if f >= hi or any(a <= f < b for a, b in exclude):
+                continue
+            vals.append(self.psd(k))
+        if not vals:
+            return 1e-30
+        vals.sort()
+        h = len(vals) // 2
+        med = vals[h] if len(vals) % 2 else 0.5 * (vals[h - 1] + vals[h])
+        return med if med > 0 else 1e-30
+
+    def refine_peak(self, centre: float, tol: float) -> float:
+        df, top = self.df, self.n // 2
+        best, bi = -1.0, -1
+        for k in range(max(0, math.ceil(centre * (1 - tol) / df - 1e-9)), top + 1):
+            if k * df > centre * (1 + tol):
+                break
+            v = self.psd(k)
+            if v > best:
+                best, bi = v, k
+        if bi < 0:
+            return centre
+        if 0 < bi < top:
+            a, b, c = self.psd(bi - 1), best, self.psd(bi + 1)
+            if a > 0 and b > 0 and c > 0:
+                la, lb, lc = math.log(a), math.log(b), math.log(c)
+                den = la - 2 * lb + lc
+                if den < 0:
+                    return bi * df + 0.5 * (la - lc) / den * df
+        return bi * df
+
+
+def vibration_features(w: WelchPSD, speed_mps: float, lift: dict) -> dict:
+    """Features of the accumulated segment at car speed `speed_mps` for the lift geometry."""
+    v_rope = abs(speed_mps) * lift["roping"]
+    f_strand = v_rope * lift["rope_strands"] / lift["rope_lay_length_m"]
+    f_sheave = v_rope / (math.pi * lift["sheave_diameter_m"])
+    nyq, df = w.fs / 2, w.df
+    out = {"rms": math.sqrt(w.sq / w.count) if w.count else 0.0, "peak": w.peak}
+    if f_strand > 0 and f_strand * (1 + ORDER_TOLERANCE) < nyq * 0.9:
+        peak = w.refine_peak(f_strand, ORDER_TOLERANCE)
+        half = max(1.5 * df, 0.002 * peak)
+        ref = max(1.5 * pi_df(w.fs, f_sheave), 0.002 * peak)
+        out["rope.strand_prom"] = _line(w, peak, half, ref, f_sheave)
+        for k in (2, 3):
+            if k * peak + half * k < nyq * 0.9:
+                pk = w.refine_peak(k * peak, 0.01)
+                out[f"rope.h{k}_prom"] = _line(w, pk, half * k, ref * k, f_sheave)
+    if f_sheave >= 2 * df:
+        half = max(0.6 * df, 0.01 * f_sheave)
+        bands = [(k * f_sheave - half, k * f_sheave + half) for k in SHEAVE_ORDERS]
+        power = sum(w.band_power(a, b) for a, b in bands)
+        excl = [(a - df, b + df) for a, b in bands]
+        fl = w.floor(0.5 * f_sheave, (max(SHEAVE_ORDERS) + 1) * f_sheave, excl)
+        out["sheave.orders_prom"] = db(power) - db(fl * 2 * half * len(bands))
+    out["bearing.hf_level"] = db(w.band_power(w.fs / 4, 0.45 * w.fs))
+    return out
+
+
+def pi_df(fs: float, f_sheave: float) -> float:
+    """Bin width the Pi's welch_psd picks on a long record: a quarter of the sheave order,
+    rounded to a power-of-two segment (agent/detectors/spectra.py)."""
+    want = 1 << max(6, math.ceil(math.log(fs / max(f_sheave / 4, 0.25)) / math.log(2) - 1e-9))
+    return fs / want
+
+
+def _line(w: WelchPSD, centre: float, half: float, ref_half: float, f_sheave: float) -> float:
+    """Line power over the floor power in the Pi's reference bandwidth (2 x ref_half): the
+    board's coarser bins hold the whole line in +/-half, the floor is a density, so the ratio
+    is the Pi's feature measured at another resolution."""
+    power = w.band_power(centre - half, centre + half)
+    excl = [(centre + m * f_sheave - half, centre + m * f_sheave + half) for m in range(-3, 4)]
+    fl = w.floor(centre * 0.85, centre * 1.15, excl)
+    return db(power) - db(fl * 2 * ref_half)

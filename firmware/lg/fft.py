@@ -1,0 +1,109 @@
+"""Real FFT for MicroPython: planned once, executed on preallocated buffers.
+
+`RealFFT(n)` precomputes the bit-reversal order and twiddles of an n/2-point complex FFT and
+computes the n-point real transform with the usual split: pack even/odd samples as the real
+and imaginary parts, transform, then separate (X[k] = E[k] + W^k O[k]). That halves the work of
+a pure-Python radix-2 FFT. When the firmware has `ulab`, its C FFT does the transform instead
+(REFERENCE.md section 5: about 2 ms for 1024 points on an STM32F405, pure Python ~90 ms).
+Output: `power` holds |X[k]|^2 for k = 0..n/2, the same as numpy.abs(numpy.fft.rfft(x))**2.
+"""
+
+import math
+from array import array
+
+try:
+    from ulab import numpy as _np
+except ImportError:
+    _np = None
+
+
+class RealFFT:
+    def __init__(self, n: int, use_ulab: bool = True) -> None:
+        if n < 8 or n & (n - 1):
+            raise ValueError(f"FFT length {n} must be a power of two >= 8")
+        self.n = n
+        m = n // 2
+        self.re = array("f", bytes(4 * m))
+        self.im = array("f", bytes(4 * m))
+        self.power = array("f", bytes(4 * (m + 1)))
+        self.ulab = _np is not None and use_ulab
+        if self.ulab:
+            return
+        bits = 0
+        while (1 << bits) < m:
+            bits += 1
+        rev = array("H", bytes(2 * m))
+        for i in range(m):
+            r, v = 0, i
+            for _ in range(bits):
+                r = (r << 1) | (v & 1)
+                v >>= 1
+            rev[i] = r
+        self.rev = rev
+        # cos/sin of 2*pi*k/n for k < n/2: the m-point FFT uses every other one.
+        self.cos = array("f", (math.cos(2 * math.pi * k / n) for k in range(m)))
+        self.sin = array("f", (math.sin(2 * math.pi * k / n) for k in range(m)))
+
+    def run(self, x) -> array:
+        """Power spectrum of the n samples in `x` (any indexable of numbers) into self.power."""
+        if len(x) != self.n:
+            raise ValueError(f"got {len(x)} samples for a {self.n}-point FFT")
+        if self.ulab:
+            self._run_ulab(x)
+        else:
+            self._run_python(x)
+        return self.power
+
+    def _run_ulab(self, x) -> None:
+        np = _np
+        spec = np.fft.fft(x if isinstance(x, np.ndarray) else np.array(x))
+        if isinstance(spec, tuple):  # ulab built without complex support: (real, imag)
+            re, im = spec
+        else:
+            re, im = np.real(spec), np.imag(spec)
+        p = self.power
+        for k in range(self.n // 2 + 1):
+            p[k] = re[k] * re[k] + im[k] * im[k]
+
+    def _run_python(self, x) -> None:
+        n, m = self.n, self.n // 2
+        re, im, rev = self.re, self.im, self.rev
+        for i in range(m):
+            j = rev[i]
+            re[j] = x[2 * i]
+            im[j] = x[2 * i + 1]
+        cos, sin = self.cos, self.sin
+        size = 2
+        while size <= m:
+            half = size // 2
+            step = n // size  # twiddle stride in the n-point tables
+            for start in range(0, m, size):
+                t = 0
+                for k in range(start, start + half):
+                    wr, wi = cos[t], -sin[t]
+                    t += step
+                    j = k + half
+                    xr, xi = re[j], im[j]
+                    tr = wr * xr - wi * xi
+                    ti = wr * xi + wi * xr
+                    ur, ui = re[k], im[k]
+                    re[k], im[k] = ur + tr, ui + ti
+                    re[j], im[j] = ur - tr, ui - ti
+            size *= 2
+        p = self.power
+        p[0] = (re[0] + im[0]) ** 2
+        p[m] = (re[0] - im[0]) ** 2
+        for k in range(1, m):
+            zr, zi = re[k], im[k]
+            cr, ci = re[m - k], -im[m - k]  # conj(Z[m-k])
+            er, ei = (zr + cr) * 0.5, (zi + ci) * 0.5
+            orr, oi = (zi - ci) * 0.5, -(zr - cr) * 0.5  # (Z - conj) / 2j
+            wr, wi = cos[k], -sin[k]
+            xr = er + wr * orr - wi * oi
+            xi = ei + wr * oi + wi * orr
+            p[k] = xr * xr + xi * xi
+
+
+def hann(n: int) -> array:
+    """Periodic Hann window (scipy.signal.get_window('hann', n)), sum n/2."""
+    return array("f", (0.5 - 0.5 * math.cos(2 * math.pi * i / n) for i in range(n)))
