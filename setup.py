@@ -16,7 +16,9 @@ EXTENSIONS = [
     Extension(
         "cext._dsp",
         ["cext/_dsp.pyx"],
-        include_dirs=[numpy.get_include()],
+        # the C real-FFT core the module wraps: a change there must trigger a rebuild
+        depends=["cext/fft_core.h", "cext/fft_template.h", "cext/_fft_core.pxd"],
+        include_dirs=["cext", numpy.get_include()],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
         extra_compile_args=COMPILE_ARGS,
     ),
@@ -30,7 +32,7 @@ setup(
     packages=find_packages(include=["agent*", "drivers*", "calibration*", "cext*"]),
     package_data={
         "drivers": ["profiles/*.toml"],
-        "cext": ["*.pyx", "*.pxd"],
+        "cext": ["*.pyx", "*.pxd", "*.h"],
         "agent": ["schemas/*.json"],
     },
     ext_modules=cythonize(

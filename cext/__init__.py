@@ -1,36 +1,35 @@
 """liftguard DSP core: Cython kernels with a numpy reference used as the test oracle.
 
 `COMPILED` tells whether the extension is in use; tests assert it so a silent fallback to the
-reference cannot pass for the real thing.
+reference cannot pass for the real thing. See the README's "DSP core" section for the API.
 """
 
 from __future__ import annotations
 
-import warnings
-
 from cext import reference
+from cext._backend import COMPILED
+from cext.features import TimeFeatures, rms, time_features
+from cext.spectral import (
+    FramePipeline,
+    band_energies,
+    order_band_energies,
+    rfft_power,
+    welch,
+)
+from cext.windows import WindowGains, gains, window
 
-try:
-    from cext import _dsp  # type: ignore[attr-defined]
-
-    COMPILED = True
-except ImportError as exc:  # pragma: no cover - exercised only where the build failed
-    _dsp = None
-    COMPILED = False
-    warnings.warn(
-        f"cext extension not built ({exc}); using the slower numpy reference",
-        RuntimeWarning,
-        stacklevel=2,
-    )
-
-
-def rms(x):
-    """Root mean square of a 1-D float64 array."""
-    if _dsp is not None:
-        import numpy as np
-
-        return _dsp.rms(np.ascontiguousarray(x, dtype=np.float64))
-    return reference.rms(x)
-
-
-__all__ = ["COMPILED", "rms", "reference"]
+__all__ = [
+    "COMPILED",
+    "FramePipeline",
+    "TimeFeatures",
+    "WindowGains",
+    "band_energies",
+    "gains",
+    "order_band_energies",
+    "reference",
+    "rfft_power",
+    "rms",
+    "time_features",
+    "welch",
+    "window",
+]

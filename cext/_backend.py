@@ -1,0 +1,23 @@
+"""Which implementation runs: the compiled extension, or the numpy reference with a warning.
+
+Kept apart from cext/__init__.py so every cext module sees one answer.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+dsp: Any
+try:
+    from cext import _dsp as dsp  # type: ignore[attr-defined,no-redef]
+
+    COMPILED = True
+except ImportError as exc:  # pragma: no cover - exercised only where the build failed
+    dsp = None
+    COMPILED = False
+    warnings.warn(
+        f"cext extension not built ({exc}); using the slower numpy reference",
+        RuntimeWarning,
+        stacklevel=2,
+    )
