@@ -50,7 +50,7 @@ def spec_for(name: str) -> FeatureSpec:
     if name == "bearing.env_crest":
         return FeatureSpec("bearing_wear", 0.15)
     if name.startswith("bearing."):
-        return FeatureSpec("bearing_wear", 0.5)
+        return FeatureSpec("bearing_wear", 0.5)  # dB features: hf_level, env_peak
     if name.startswith("inverter.tone_"):
         return FeatureSpec("inverter_wear", 1.0, two_sided=True)
     if name == "inverter.thermal_ratio":

@@ -13,6 +13,7 @@ Features (all in dB unless named otherwise):
     rope.sideband_prom     sidebands at strand order +/- 1, 2 x sheave order
     sheave.orders_prom     sheave orders 1-4 over their floor (eccentric / worn grooves)
     sheave.env_orders      sheave orders in the envelope spectrum (once-per-turn impacts)
+    bearing.env_peak       strongest envelope line in orders 1.5-12 (bearing defect rates)
     bearing.kurtosis       kurtosis of the high band (impacts from damaged rolling elements)
     bearing.env_crest      envelope peak over envelope RMS, high band
     bearing.hf_level       high-band power (dB re 1 (m/s^2)^2)
@@ -89,8 +90,9 @@ def vibration_features(
                 "frequency_hz": round(peak, 2), "spacing_hz": round(f_sheave, 3)
             }
 
-    values.update(_sheave(f, p, f_sheave, df, evidence))
-    values.update(_bearing(x, fs, f_sheave, evidence))
+    f_tracked = values and evidence["rope.strand_prom"]["frequency_hz"] or f_strand
+    values.update(_sheave(x, fs, f_sheave, f, p, evidence))
+    values.update(_bearing(x, fs, float(f_tracked), f_sheave, evidence))
     return VibrationFeatures(values, evidence)
 
 
@@ -118,31 +120,62 @@ def _line(
 
 
 def _sheave(
-    f: np.ndarray, p: np.ndarray, f_sheave: float, df: float, evidence: dict[str, dict[str, float]]
+    x: np.ndarray, fs: float, f_sheave: float, f: np.ndarray, p: np.ndarray,
+    evidence: dict[str, dict[str, float]],
 ) -> dict[str, float]:
-    if f_sheave < 2 * df:
-        return {}  # the record is too short to resolve the sheave order
-    half = max(2.0 * df, 0.01 * f_sheave)
-    bands = [(k * f_sheave - half, k * f_sheave + half) for k in SHEAVE_ORDERS]
-    power = float(spectra.band_powers(f, p, bands).sum())
-    excl = [(b[0] - df, b[1] + df) for b in bands]
-    floor = spectra.floor_density(f, p, 0.5 * f_sheave, (max(SHEAVE_ORDERS) + 1) * f_sheave, excl)
+    """Sheave orders 1-4 by least-squares projection onto sines at k x f_sheave over the whole
+    segment: resolution 1/T instead of a Welch bin, which matters because the sheave turns
+    only a few times a second, next to the car's own ride resonances. The rotation rate is
+    refined over +/-3 % (speed reading, effective groove diameter). Prominence is the order
+    power over what broadband floor a projection of length T picks up (floor density / T)."""
+    n = x.shape[0]
+    dur = n / fs
+    if dur * f_sheave < 4:
+        return {}  # fewer than four turns: orders are not resolved
+    t = np.arange(n) / fs
+    best, best_f = -1.0, f_sheave
+    for fc in f_sheave * (1 + np.linspace(-0.03, 0.03, 25)):
+        pw = _order_power(x, t, fc)
+        if pw > best:
+            best, best_f = pw, float(fc)
+    df = float(f[1] - f[0])
+    excl = [(k * best_f - 2 * df, k * best_f + 2 * df) for k in SHEAVE_ORDERS]
+    floor = spectra.floor_density(f, p, 0.5 * best_f, (max(SHEAVE_ORDERS) + 1) * best_f, excl)
     floor = floor if math.isfinite(floor) and floor > 0 else 1e-30
-    evidence["sheave.orders_prom"] = {"order": 1.0, "frequency_hz": round(f_sheave, 3)}
-    return {"sheave.orders_prom": spectra.db(power) - spectra.db(floor * 2 * half * len(bands))}
+    evidence["sheave.orders_prom"] = {"order": 1.0, "frequency_hz": round(best_f, 3),
+                                      "level_db": round(spectra.db(best), 2)}
+    return {"sheave.orders_prom": spectra.db(best) - spectra.db(floor / dur * len(SHEAVE_ORDERS))}
+
+
+def _order_power(x: np.ndarray, t: np.ndarray, f0: float) -> float:
+    total = 0.0
+    for k in SHEAVE_ORDERS:
+        w = 2 * np.pi * k * f0 * t
+        s, c = np.sin(w), np.cos(w)
+        a, b = 2 * (s @ x) / t.size, 2 * (c @ x) / t.size
+        total += float(np.sum(a * a + b * b)) / 2
+    return total
 
 
 def _bearing(
-    x: np.ndarray, fs: float, f_sheave: float, evidence: dict[str, dict[str, float]]
+    x: np.ndarray, fs: float, f_strand: float, f_sheave: float,
+    evidence: dict[str, dict[str, float]],
 ) -> dict[str, float]:
-    """High band (fs/4 .. 0.45 fs): above the rope and structural lines, where rolling-element
-    impacts ring the structure. Kurtosis and the envelope's crest show impulsiveness; the
-    envelope spectrum at sheave orders shows impacts that repeat once per sheave turn."""
+    """High band (fs/4 .. 0.45 fs), where rolling-element impacts ring the structure, with the
+    rope's strand harmonics and their sidebands notched out first (deterministic lines would
+    hide impulsiveness: a sine has kurtosis 1.5). Kurtosis and the envelope's crest show
+    impulsiveness; the envelope spectrum shows what repeats: integer sheave orders for a
+    sheave defect, the strongest line between orders 1.5 and 12 for a bearing defect (its
+    BPFO/BPFI are non-integer orders that depend on the bearing's geometry)."""
     lo, hi = fs / 4, 0.45 * fs
+    notches = [
+        (k * f_strand + m * f_sheave) for k in range(1, 8) for m in (-2, -1, 0, 1, 2)
+        if lo - 10 < k * f_strand < hi + 10
+    ]
     kurt, crest, hf = 0.0, 0.0, 0.0
     env_sum: np.ndarray | None = None
     for c in range(x.shape[1]):
-        band, env = _band_envelope(x[:, c], fs, lo, hi)
+        band, env = _band_envelope(x[:, c], fs, lo, hi, notches)
         kurt = max(kurt, _kurtosis(band))
         crest = max(crest, float(env.max() / max(np.sqrt(np.mean(env**2)), 1e-30)))
         hf += float(np.mean(band**2))
@@ -151,20 +184,26 @@ def _bearing(
     evidence["bearing.kurtosis"] = {"band_lo_hz": round(lo, 1), "band_hi_hz": round(hi, 1)}
     if env_sum is not None and env_sum.size / fs * f_sheave >= 4:
         e = env_sum - env_sum.mean()
-        fe, pe = spectra.welch_psd(e, fs, max(f_sheave / 4, 0.25))
+        fe, pe = spectra.welch_psd(e, fs, max(f_sheave / 8, 0.2))
         dfe = float(fe[1] - fe[0])
         half = max(2.0 * dfe, 0.01 * f_sheave)
+        fl = spectra.floor_density(fe, pe, 0.5 * f_sheave, 14 * f_sheave, [])
+        fl = fl if math.isfinite(fl) and fl > 0 else 1e-30
         bands = [(k * f_sheave - half, k * f_sheave + half) for k in SHEAVE_ORDERS]
         pw = float(spectra.band_powers(fe, pe, bands).sum())
-        excl = [(b[0] - dfe, b[1] + dfe) for b in bands]
-        fl = spectra.floor_density(fe, pe, 0.5 * f_sheave, 5 * f_sheave, excl)
-        fl = fl if math.isfinite(fl) and fl > 0 else 1e-30
         out["sheave.env_orders"] = spectra.db(pw) - spectra.db(fl * 2 * half * len(bands))
+        m = (fe >= 1.5 * f_sheave) & (fe <= 12 * f_sheave)
+        if m.any():
+            k = int(np.argmax(np.where(m, pe, -np.inf)))
+            pk = float(spectra.band_powers(fe, pe, [(fe[k] - half, fe[k] + half)])[0])
+            out["bearing.env_peak"] = spectra.db(pk) - spectra.db(fl * 2 * half)
+            evidence["bearing.env_peak"] = {"frequency_hz": round(float(fe[k]), 2),
+                                            "order": round(float(fe[k]) / f_sheave, 2)}
     return out
 
 
 def _band_envelope(
-    x: np.ndarray, fs: float, lo: float, hi: float
+    x: np.ndarray, fs: float, lo: float, hi: float, notches: list[float]
 ) -> tuple[np.ndarray, np.ndarray]:
     """Band-pass and envelope in one FFT: zeroing the negative frequencies and the bins outside
     the band gives the analytic signal of the band, whose magnitude is the envelope."""
@@ -172,6 +211,8 @@ def _band_envelope(
     spec = np.fft.fft(x)
     fr = np.fft.fftfreq(n, 1 / fs)
     keep = (fr >= lo) & (fr < hi)
+    for fn in notches:
+        keep &= np.abs(fr - fn) > max(0.004 * fn, 3 * fs / n)
     analytic = np.fft.ifft(np.where(keep, 2 * spec, 0))
     return analytic.real, np.abs(analytic)
 

@@ -1,0 +1,189 @@
+"""`liftguard sim record`: run the virtual elevator faster than real time and write what a
+technician's capture would hold, in the recording format (ARCHITECTURE.md):
+
+    OUT/controller.csv                 the controller trace, one row per poll
+    OUT/tripNNN_accel.wav + .json      accelerometer over each trip's constant-speed phase
+    OUT/tripNNN_audio.wav + .json      sound over the same phase
+    OUT/restNNN_audio.wav + .json      sound while the car stands (speed 0), one per idle spell
+
+`TripCapture` is the reusable part: it steps a model, polls its readings like the agent does,
+segments trips from the polled speed, and hands back each finished trip with the sensor data of
+its constant-speed phase. The detection benchmark uses it too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from agent.detectors.trips import Trip, TripSegmenter
+from agent.errors import InputError
+from drivers.replay.controller_csv import CONTRACT_COLUMNS
+from drivers.replay.recording import Sidecar, atomic_write, write_recording
+
+CSV_COLUMNS = ("speed_mps", "current_a", "dc_bus_v", "output_hz", "heatsink_c", "ambient_c",
+               "load_pct", "floor", "door_open", "fault_code")
+REST_AUDIO_S = 5.0
+
+
+@dataclass
+class CapturedTrip:
+    trip: Trip
+    speed_mps: float  # mean speed over the constant phase
+    accel: np.ndarray | None  # (n, 3) m/s^2 over the constant phase
+    audio: np.ndarray | None  # (n, 1) Pa over the constant phase
+    rest_audio: np.ndarray | None  # (n, 1) Pa from the idle spell before the trip
+
+
+class TripCapture:
+    """Steps `model` by `poll_s` and yields trips as they finish."""
+
+    def __init__(self, model: Any, poll_s: float = 0.1) -> None:
+        self.model = model
+        self.poll_s = poll_s
+        self.rows: list[tuple[float, dict[str, Any]]] = []
+        self._seg = TripSegmenter()
+        self._streams: dict[str, list[Any]] = {"accel": [], "audio": []}
+        self._fs: dict[str, float] = {}
+
+    def run(self, duration_s: float, keep_rows: bool = True) -> Iterator[CapturedTrip]:
+        end = self.model.t + duration_s
+        while self.model.t < end:
+            self.model.advance(self.poll_s)
+            r = self.model.readings()
+            t = self.model.t
+            if keep_rows:
+                self.rows.append((t, {k: r[k] for k in CONTRACT_COLUMNS if k in r}))
+            for b in self.model.drain_blocks():
+                if b.stream in self._streams:
+                    self._streams[b.stream].append(b)
+                    self._fs[b.stream] = b.fs
+            trip = self._seg.feed(t, float(r.get("speed_mps", 0.0)),
+                                  bool(r.get("door_open", False)))
+            if trip is not None:
+                yield self._cut(trip)
+            elif not self._moving(r):
+                self._trim(t - 2 * REST_AUDIO_S)
+
+    def _moving(self, r: dict[str, Any]) -> bool:
+        return abs(float(r.get("speed_mps", 0.0))) > self._seg.rules.standstill_mps
+
+    def _trim(self, before: float) -> None:
+        for blocks in self._streams.values():
+            while blocks and blocks[0].t0 + blocks[0].duration < before:
+                blocks.pop(0)
+
+    def _slice(self, stream: str, t0: float, t1: float) -> np.ndarray | None:
+        blocks = [b for b in self._streams[stream] if b.t0 < t1 and b.t0 + b.duration > t0]
+        if not blocks:
+            return None
+        fs = blocks[0].fs
+        data = np.concatenate([b.data for b in blocks]).astype(np.float64)
+        start = blocks[0].t0
+        i0, i1 = max(0, int(round((t0 - start) * fs))), int(round((t1 - start) * fs))
+        out = data[i0:min(i1, data.shape[0])]
+        return out if out.shape[0] > 0 else None
+
+    def _cut(self, trip: Trip) -> CapturedTrip:
+        const = trip.phase("constant")
+        speeds = [abs(float(v.get("speed_mps", 0.0))) for t, v in self.rows
+                  if const and const[0] <= t <= const[1]]
+        speed = float(np.mean(speeds)) if speeds else trip.peak_speed
+        accel = self._slice("accel", *const) if const else None
+        audio = self._slice("audio", *const) if const else None
+        rest = self._slice("audio", trip.start - REST_AUDIO_S - 0.5, trip.start - 0.5)
+        self._trim(trip.end - 1.0)
+        return CapturedTrip(trip, speed, accel, audio, rest)
+
+
+def lift_json(model: Any) -> dict[str, float | int]:
+    lp = model.params.lift
+    return {"rated_speed_mps": lp.rated_speed_mps, "roping": lp.roping,
+            "sheave_diameter_m": lp.sheave_diameter_m, "rope_strands": lp.rope_strands,
+            "rope_lay_length_m": lp.rope_lay_length_m}
+
+
+def write_trip(out: Path, k: int, cap: CapturedTrip, model: Any) -> list[Path]:
+    fs = model.params.sensor
+    lift = lift_json(model)
+    paths = []
+    if cap.accel is not None and cap.accel.shape[0] >= fs.accel_fs:
+        side = Sidecar("accel", "m/s^2", 1.0, ("x", "y", "z"), "z", round(cap.speed_mps, 4), lift)
+        paths.append(write_recording(out / f"trip{k:03d}_accel.wav", cap.accel, fs.accel_fs, side))
+    if cap.audio is not None and cap.audio.shape[0] >= fs.audio_fs:
+        side = Sidecar("audio", "Pa", 1.0, ("p",), None, round(cap.speed_mps, 4), lift)
+        paths.append(write_recording(out / f"trip{k:03d}_audio.wav", cap.audio, fs.audio_fs, side))
+    if cap.rest_audio is not None and cap.rest_audio.shape[0] >= fs.audio_fs:
+        side = Sidecar("audio", "Pa", 1.0, ("p",), None, 0.0, lift)
+        paths.append(write_recording(out / f"rest{k:03d}_audio.wav", cap.rest_audio,
+                                     fs.audio_fs, side))
+    return paths
+
+
+def write_csv(path: Path, rows: list[tuple[float, dict[str, Any]]]) -> None:
+    cols = [c for c in CSV_COLUMNS if any(c in r for _, r in rows)]
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["t", *cols])
+    for t, r in rows:
+        w.writerow([f"{t:.3f}", *(_cell(r.get(c)) for c in cols)])
+    atomic_write(path, buf.getvalue().encode())
+
+
+def _cell(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "1" if v else "0"
+    return f"{v:.6g}" if isinstance(v, float) else str(v)
+
+
+# --- command line -----------------------------------------------------------------------------
+
+
+def configure_record(sub: Any) -> None:
+    """Add `record` to the `liftguard sim` action parsers."""
+    p = sub.add_parser("record", help="run the model faster than real time and write recordings",
+                       description="run the virtual elevator faster than real time and write "
+                       "recordings (WAV + sidecar per trip, controller CSV)")
+    p.add_argument("-o", "--output", required=True, metavar="DIR", help="output folder")
+    p.add_argument("--duration", type=float, default=300.0, help="simulated seconds (300)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--config", metavar="FILE", help="TOML file with model parameters")
+    p.add_argument("--set", action="append", default=[], metavar="PARAM=VALUE",
+                   help="override a model parameter, e.g. lift.roping=1")
+    p.add_argument("--inject", action="append", default=[], metavar="NAME=VALUE",
+                   help="inject a fault from the start, e.g. rope_wear=0.3 (repeatable)")
+    p.add_argument("--poll", type=float, default=0.1, help="controller poll period, s (0.1)")
+
+
+def run_record(args: argparse.Namespace) -> int:
+    from drivers.sim.cli import load_params, parse_assignments
+    from drivers.sim.model import ElevatorModel
+
+    if not 1.0 <= args.duration <= 7 * 86400:
+        raise InputError(f"--duration = {args.duration}: must be 1 s .. 7 days")
+    if not 0.01 <= args.poll <= 5.0:
+        raise InputError(f"--poll = {args.poll}: must be 0.01 .. 5 s")
+    model = ElevatorModel(load_params(args.config, args.set, "random"), seed=args.seed)
+    for name, value in parse_assignments(args.inject, "--inject").items():
+        model.inject(name, value)
+    out = Path(args.output)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"{out}: cannot create: {exc.strerror}") from None
+    cap = TripCapture(model, args.poll)
+    files = 0
+    for k, trip in enumerate(cap.run(args.duration), start=1):
+        files += len(write_trip(out, k, trip, model))
+    write_csv(out / "controller.csv", cap.rows)
+    print(f"sim record: {files} recordings and controller.csv ({len(cap.rows)} rows) in {out}")
+    return 0
