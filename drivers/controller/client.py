@@ -47,10 +47,14 @@ class LinkSettings:
     rts_delay_after_s: float = 0.0
     echo: bool = False
     transport: str = "native"
+    # Bits per character on the wire when they differ from the port's own settings: a pty
+    # bench link runs 8N1 (ptys reject PARENB, REFERENCE.md section 3) while the emulated
+    # wire carries 8E1, and t3.5 must follow the wire. 0: from parity/stopbits above.
+    wire_bits: int = 0
 
     @property
     def bits_per_char(self) -> int:
-        return char_bits(self.parity, self.stopbits, self.bytesize)
+        return self.wire_bits or char_bits(self.parity, self.stopbits, self.bytesize)
 
     @classmethod
     def from_config(cls, section: Any) -> LinkSettings:
@@ -79,26 +83,32 @@ def open_serial(settings: LinkSettings) -> Any:
 
 
 class RepeatedErrorLog:
-    """Logs the first of a run of identical errors, then one line with the run's length."""
+    """Logs the first of a run of identical errors, then one line with the run's length.
+
+    Errors are identical when their `key` is (by default the message; the client uses the
+    error kind and device, so timeouts at three addresses of one silent slave are one run).
+    """
 
     def __init__(self, logger: logging.Logger = log) -> None:
         self.logger = logger
         self.last: str | None = None
+        self.last_key: str | None = None
         self.repeats = 0
 
-    def error(self, message: str) -> None:
-        if message == self.last:
+    def error(self, message: str, key: str | None = None) -> None:
+        key = message if key is None else key
+        if key == self.last_key:
             self.repeats += 1
             return
         self._flush()
         self.logger.warning("%s", message)
-        self.last = message
+        self.last, self.last_key = message, key
 
     def ok(self) -> None:
         if self.last is not None:
             self._flush()
             self.logger.info("controller link recovered")
-        self.last = None
+        self.last = self.last_key = None
 
     def _flush(self) -> None:
         if self.repeats:
@@ -131,6 +141,7 @@ class ControllerClient:
         self._port: Any = None
         self._link: Link | None = None
         self._next_open = 0.0
+        self._gone_reason = ""
         self._reopen_wait = settings.reconnect_min_s
         self.transactions = 0
         self.failures = 0
@@ -162,7 +173,8 @@ class ControllerClient:
                     self.transactions += 1
                     regs = link.transact(req, min(deadline, self.clock() + s.timeout_s))
                 except ExceptionResponse as exc:
-                    self.errors.error(str(exc))  # the slave is alive; retrying changes nothing
+                    # the slave is alive; retrying changes nothing
+                    self.errors.error(str(exc), f"exception {exc.code} @{exc.address:#x}")
                     raise
                 except PortGone as exc:
                     self._drop(exc)
@@ -173,7 +185,7 @@ class ControllerClient:
                     pause = min(s.backoff_s * (2**attempt), s.backoff_max_s)
                     attempt += 1
                     if attempt > s.retries or self.clock() + pause >= deadline:
-                        self.errors.error(str(exc))
+                        self.errors.error(str(exc), f"{exc.kind} device {req.device_id}")
                         raise
                     self.sleep(pause)
                     continue
@@ -185,10 +197,12 @@ class ControllerClient:
             return self._link
         now = self.clock()
         if now < self._next_open:
-            raise PortGone(f"{self.settings.port}: waiting to reopen the port")
+            # same text as the failure that closed it, so the log counts one run of errors
+            raise PortGone(self._gone_reason)
         try:
             self._link = self._open()
-        except PortGone:
+        except PortGone as exc:
+            self._gone_reason = str(exc)  # logged by the caller's _drop
             self._next_open = now + self._reopen_wait
             self._reopen_wait = min(self._reopen_wait * 2, self.settings.reconnect_max_s)
             raise
@@ -223,7 +237,8 @@ class ControllerClient:
             raise
 
     def _drop(self, exc: ControllerError) -> None:
-        self.errors.error(str(exc))
+        self.errors.error(str(exc), exc.kind)
+        self._gone_reason = str(exc)
         self._close_port()
         self._link = None
         if self._next_open <= self.clock():

@@ -50,9 +50,15 @@ class RtuLink:
         direction: Direction | None = None,
         echo: bool = False,
         clock: Clock = time.monotonic,
+        settle_s: float = 0.02,
     ) -> None:
         self.port = port
         self.gap_s = t35(baudrate, bits_per_char)
+        # Once bytes have arrived that are not (yet) a valid response, this much silence means
+        # the slave has finished talking: fail now instead of waiting out the deadline. It is
+        # at least t3.5 (MOSL end of frame) and covers USB adapters' latency timers (FTDI
+        # default 16 ms), which can split one frame into bursts.
+        self.settle_s = max(self.gap_s, settle_s)
         self.direction = direction or AutoDirection()
         self.echo = echo
         self.clock = clock
@@ -78,6 +84,7 @@ class RtuLink:
 
     def _receive(self, req: ReadRequest, deadline: float, early: bytes) -> tuple[int, ...]:
         buf = bytearray(early)
+        dropped = 0
         while True:
             scan = scan_response(req, buf)
             if scan.registers is not None:
@@ -88,10 +95,14 @@ class RtuLink:
                 raise scan.error
             if scan.skipped > 256:
                 del buf[: scan.skipped]  # keep garbage from growing the buffer without bound
+                dropped += scan.skipped
                 continue
-            chunk = self._read(max(scan.need, 1), deadline)
+            heard = dropped + len(buf)
+            # with junk in hand, wait only until the line settles; otherwise until the deadline
+            until = min(deadline, self.clock() + self.settle_s) if heard else deadline
+            chunk = self._read(max(scan.need, 1), until)
             if not chunk:
-                raise _failure(req, buf, scan.crc_failures)
+                raise _failure(req, heard, scan.crc_failures)
             buf += chunk
 
     def _read(self, want: int, deadline: float) -> bytes:
@@ -162,10 +173,10 @@ def _fileno(port: Any) -> int | None:
     return fd if isinstance(fd, int) and fd >= 0 else None
 
 
-def _failure(req: ReadRequest, buf: bytearray, crc_failures: int) -> Exception:
+def _failure(req: ReadRequest, heard: int, crc_failures: int) -> Exception:
     where = f"device {req.device_id} reading {req.address:#06x}+{req.count}"
     if crc_failures:
         return CrcError(f"{where}: {crc_failures} frame(s) with a bad CRC, no valid response")
-    if buf:
-        return FrameError(f"{where}: {len(buf)} byte(s) that are not a response")
+    if heard:
+        return FrameError(f"{where}: {heard} byte(s) that are not a response")
     return ControllerTimeout(f"{where}: no response")
