@@ -51,16 +51,16 @@ class ElevatorModel:
         self.seed = seed
         self.profile = profile or load_profile("nice3000plus")
         self.synthesize = synthesize
-        traffic_rng, vib_rng, sound_rng = (np.random.default_rng(s) for s in
-                                           np.random.SeedSequence(seed).spawn(3))
+        traffic_seed, vib_seed, sound_seed = np.random.SeedSequence(seed).spawn(3)
+        traffic_rng = np.random.default_rng(traffic_seed)
         lift, tr = self.params.lift, self.params.traffic
         self.car = Car(lift)
         self.faults: dict[str, Any] = {}
         self.car.faults = self.faults
         self.dc = DcLink(self.params.electrical)
         self.heatsink = Heatsink(self.params.thermal)
-        self.vibration = Vibration(self.params, vib_rng)
-        self.sound = Sound(self.params, sound_rng)
+        self.vibration = Vibration(self.params, vib_seed)
+        self.sound = Sound(self.params, sound_seed)
         self._calls: RandomCalls | ScriptedCalls | None = None
         if script is not None:
             self._calls = ScriptedCalls(script, lift.floors)
@@ -79,6 +79,7 @@ class ElevatorModel:
         self._pending: list[SampleBlock] = []
         self._seq = {"accel": 0, "audio": 0}
         self._dropped = {"accel": 0, "audio": 0}
+        self._events: dict[str, list[tuple[float, str]]] = {"accel": [], "audio": []}
 
     # time -------------------------------------------------------------------------------------
     @property
@@ -165,9 +166,9 @@ class ElevatorModel:
         us0, us1 = self._synth_us, self._us
         if us1 <= us0:
             return
-        t_end = us1 / 1e6
-        events = [e for e in self.car.events if e[0] < t_end]
-        self.car.events = [e for e in self.car.events if e[0] >= t_end]
+        for queue in self._events.values():
+            queue.extend(self.car.events)
+        self.car.events = []
         track = np.array(self._track)
         self._track = self._track[-1:]
         sp = self.params.sensor
@@ -179,6 +180,12 @@ class ElevatorModel:
                 continue
             t = np.arange(n0, n1) / fs
             pos, vel, acc = self.car.motion.state(t)
+            # an event acts from the first sample at or after it
+            queue = self._events[stream]
+            events = [(math.ceil(te * fs - 1e-6) - n0, kind) for te, kind in queue
+                      if math.ceil(te * fs - 1e-6) < n1]
+            self._events[stream] = [e for e in queue if math.ceil(e[0] * fs - 1e-6) >= n1]
+            events = [(max(0, i), kind) for i, kind in events]
             if stream == "accel":
                 data = self.vibration.render(t, pos, vel, acc, events, self.faults)
                 channels, units = ("x", "y", "z"), "m/s^2"

@@ -60,9 +60,12 @@ EVENT_JOLTS = {  # event -> (x, y, z) amplitude of the ringing it starts
 
 
 class Vibration:
-    def __init__(self, params: SimParams, rng: np.random.Generator) -> None:
+    def __init__(self, params: SimParams, seed: np.random.SeedSequence) -> None:
         self.p = params
-        self.rng = rng
+        # one generator per noise source: each consumes its own stream in order, so the
+        # output does not depend on how time is cut into blocks
+        self.rng_bearing, self.rng_noise, *self.rng_ride = (
+            np.random.default_rng(s) for s in seed.spawn(5))
         sp, fs = params.sensor, float(params.sensor.accel_fs)
         self.fs = fs
         machine = sp.mount == "machine"
@@ -81,8 +84,9 @@ class Vibration:
         self.rot = np.array([[1, 0, 0], [0, math.cos(tilt), -math.sin(tilt)],
                              [0, math.sin(tilt), math.cos(tilt)]])
 
-    def render(self, t: F64, pos: F64, vel: F64, acc: F64, events: list[tuple[float, str]],
+    def render(self, t: F64, pos: F64, vel: F64, acc: F64, events: list[tuple[int, str]],
                faults: dict[str, Any]) -> npt.NDArray[np.float32]:
+        """Samples at times t; events are (sample index within this block, kind)."""
         n, fs, lift = len(t), self.fs, self.p.lift
         out = np.zeros((n, 3))
         if n == 0:
@@ -121,7 +125,7 @@ class Vibration:
         bpfo = BPFO_ORDER * sheave_rev
         prev = self._bpfo_prev if self._bpfo_prev is not None else float(bpfo[0])
         idx, self._bpfo_prev = crossings(bpfo, prev)
-        jitter = 1 + 0.2 * self.rng.standard_normal(len(idx))
+        jitter = 1 + 0.2 * self.rng_bearing.standard_normal(len(idx))
         b_amp = BEARING_AMP * self.machine_share * 0.3 * bw * (0.3 + 0.7 * speed[idx]) * jitter
         ring = self.bearing.render(n, idx, b_amp)
         out[:, 2] += ring
@@ -136,8 +140,7 @@ class Vibration:
             out[:, axis] += self.rail[axis].render(n, idx, a)
 
         # controller events: doors, brake, contactors
-        t0 = float(t[0])
-        ev_idx = [min(n - 1, max(0, int(round((te - t0) * fs)))) for te, _ in events]
+        ev_idx = [i for i, _ in events]
         for axis in range(3):
             amps = np.array([EVENT_JOLTS.get(kind, (0, 0, 0))[axis] for _, kind in events])
             out[:, axis] += self.jolt[axis].render(n, np.array(ev_idx, dtype=np.int64),
@@ -145,7 +148,7 @@ class Vibration:
 
         # ride vibration (guide-excited resonances) and sensor noise
         for axis in range(3):
-            excite = self.rng.standard_normal(n) * speed * RIDE_RMS[axis] * self.car_share
+            excite = self.rng_ride[axis].standard_normal(n) * speed * RIDE_RMS[axis] * self.car_share
             out[:, axis] += self.ride[axis](excite)
-        out += self.noise_rms * self.rng.standard_normal((n, 3))
+        out += self.noise_rms * self.rng_noise.standard_normal((n, 3))
         return (out @ self.rot.T).astype(np.float32)

@@ -43,9 +43,11 @@ CLICKS = {"brake_lift": 0.3, "brake_drop": 0.45, "contactor": 0.15}  # Pa peak
 
 
 class Sound:
-    def __init__(self, params: SimParams, rng: np.random.Generator) -> None:
+    def __init__(self, params: SimParams, seed: np.random.SeedSequence) -> None:
         self.p = params
-        self.rng = rng
+        # one generator per noise source, so blocks of any length join into the same stream
+        self.rng_fan, self.rng_room, self.rng_machine, self.rng_mic = (
+            np.random.default_rng(s) for s in seed.spawn(4))
         self.fs = float(params.sensor.audio_fs)
         # gentle low-pass: broadband machine noise falls off above a few kHz
         shape = np.array([0.25, 0.5, 0.25])
@@ -56,12 +58,12 @@ class Sound:
         self._fan_phase = 0.0
 
     def render(self, t: F64, pos: F64, vel: F64, current: F64, drive_on: F64, fan: F64,
-               events: list[tuple[float, str]], faults: dict[str, Any]) -> npt.NDArray[np.float32]:
+               events: list[tuple[int, str]], faults: dict[str, Any]) -> npt.NDArray[np.float32]:
+        """Samples at times t; events are (sample index within this block, kind)."""
         n, fs, lift, tp = len(t), self.fs, self.p.lift, self.p.thermal
         if n == 0:
             return np.zeros((0, 1), dtype=np.float32)
         ep, sp = self.p.electrical, self.p.sensor
-        rng = self.rng
         out = np.zeros(n)
         i_rel = current / CURRENT_REF_A
         # electrical angle in cycles: pole pairs x sheave revolutions
@@ -87,17 +89,15 @@ class Sound:
         for k, rel in enumerate(FAN_HARMONICS, start=1):
             out += spl_to_pa(FAN_TONE_DB) * rel * level * band_gain(k * bpf, fs) * np.sin(
                 2 * np.pi * k * cyc)
-        out += self.fan_noise(rng.standard_normal(n) * spl_to_pa(FAN_NOISE_DB) * level)
+        out += self.fan_noise(self.rng_fan.standard_normal(n) * spl_to_pa(FAN_NOISE_DB) * level)
 
         # broadband: room background plus machine and rope noise with speed
         speed = np.abs(vel) / lift.rated_speed_mps
-        out += self.room(rng.standard_normal(n) * spl_to_pa(sp.room_noise_dba))
-        out += self.machine(rng.standard_normal(n) * spl_to_pa(sp.running_noise_dba) * speed)
+        out += self.room(self.rng_room.standard_normal(n) * spl_to_pa(sp.room_noise_dba))
+        out += self.machine(self.rng_machine.standard_normal(n) * spl_to_pa(sp.running_noise_dba) * speed)
 
-        t0 = float(t[0])
-        idx = np.array([min(n - 1, max(0, int(round((te - t0) * fs)))) for te, _ in events],
-                       dtype=np.int64)
+        idx = np.array([i for i, _ in events], dtype=np.int64)
         amps = np.array([CLICKS.get(kind, 0.0) for _, kind in events])
         out += self.clicks.render(n, idx, amps)
-        out += sp.audio_noise_pa * rng.standard_normal(n)
+        out += sp.audio_noise_pa * self.rng_mic.standard_normal(n)
         return out.astype(np.float32).reshape(n, 1)
