@@ -22,6 +22,8 @@ SUBCOMMANDS: list[tuple[str, str, str]] = [
     ("analyze", "agent.analyze_cli", "offline analysis of recordings (wear, ride, noise)"),
     ("baseline", "agent.baseline_cli", "learn a healthy baseline from recordings"),
     ("demo", "agent.demo", "the whole system on one machine, with a live view"),
+    ("keys", "agent.keys_cli", "operator key pairs and signed commands (Ed25519)"),
+    ("trail", "agent.trail.cli", "check the maintenance trail's hash chain"),
 ]
 
 
