@@ -1,0 +1,169 @@
+"""Event rules on the board: the Pi agent's engine (agent/events/) ported to MicroPython.
+
+Same catalogue (shared/REFERENCE.md section 1), same three-valued conditions (None = the
+readings it needs are missing, which freezes that event's latch), same raise/clear timers and
+the same mapping of controller fault codes through the profile's fault table, so a trace gives
+the same starts and ends on both boxes (tests/firmware/test_rules.py runs both on one trace).
+Readings use the profiles' canonical names; time is the poll's timestamp in seconds.
+"""
+
+SEVERITY = {
+    "trapped_at_floor": "critical",
+    "trapped_between_floors": "critical",
+    "stopped_outside_door_zone": "major",
+    "door_open_while_running": "critical",
+    "overspeed": "major",
+    "top_overrun": "critical",
+    "bottom_overrun": "critical",
+    "safety_circuit_open": "critical",
+    "door_fault": "major",
+    "power_loss": "major",
+    "controller_fault": "major",
+    "comm_lost": "major",
+}
+SERVICE_MODES = ("inspection", "shaft_learning")
+SNAPSHOT = ("speed_mps", "floor", "position_m", "load_pct", "car_state", "mode", "fault_code")
+
+# agent/events/settings.py defaults; config.json "events" overrides any of them.
+DEFAULTS = {
+    "trapped_at_floor_s": 20.0, "trapped_between_floors_s": 15.0,
+    "stopped_outside_door_zone_s": 45.0, "door_open_while_running_s": 0.3,
+    "overspeed_s": 0.3, "overspeed_level1": 1.2, "overspeed_level2": 1.4,
+    "overspeed_hysteresis": 0.05, "overrun_s": 0.0, "safety_circuit_s": 0.5,
+    "door_timeout_s": 15.0, "controller_fault_s": 0.0, "clear_s": 2.0,
+    "comm_lost_polls": 3, "comm_recover_polls": 2, "moving_speed_mps": 0.05,
+    "door_open_speed_mps": 0.1, "relevel_max_speed_mps": 0.3, "occupied_load_pct": 5.0,
+    "rated_speed_mps": 1.75, "top_level_m": None, "bottom_level_m": None,
+    "overrun_margin_m": 0.15,
+}
+
+
+def all3(*values):
+    """Three-valued AND: False wins, then unknown."""
+    if False in values:
+        return False
+    if None in values:
+        return None
+    return True
+
+
+def any3(*values):
+    """Three-valued OR: True wins, then unknown."""
+    if True in values:
+        return True
+    if None in values:
+        return None
+    return False
+
+
+def either(*values):
+    """OR over sources that may be unavailable: unknown only when every one is unknown."""
+    known = [v for v in values if v is not None]
+    return any(known) if known else None
+
+
+def flag(r, name):
+    v = r.get(name)
+    return None if v is None else bool(v)
+
+
+def not3(v):
+    return None if v is None else not v
+
+
+class Latch:
+    """Condition must hold raise_s to start and be gone clear_s to end; None freezes it."""
+
+    def __init__(self, raise_s, clear_s):
+        self.raise_s, self.clear_s = raise_s, clear_s
+        self.active = False
+        self.since = None
+
+    def update(self, cond, t):
+        if cond is None:
+            return None
+        if cond == self.active:
+            self.since = None
+            return None
+        if self.since is None:
+            self.since = t
+        if t - self.since < (self.raise_s if cond else self.clear_s):
+            return None
+        self.active = cond
+        self.since = None
+        return "start" if cond else "end"
+
+
+class Car:
+    """Derived facts about the car (agent.events.rules.CarState)."""
+
+    def __init__(self, r, s):
+        speed = r.get("speed_mps")
+        self.speed = None if speed is None else abs(float(speed))
+        self.moving = None if self.speed is None else self.speed > s["moving_speed_mps"]
+        if "door_zone_up" in r or "door_zone_down" in r:
+            self.zone = any3(flag(r, "door_zone_up"), flag(r, "door_zone_down"))
+        else:
+            self.zone = None
+        locks = [flag(r, n) for n in ("car_door_lock_ok", "hall_door_lock_ok") if n in r]
+        self.closed = all3(*locks) if locks else flag(r, "door_close_limit")
+        load = r.get("load_pct")
+        self.occupied = None if load is None else float(load) >= s["occupied_load_pct"]
+        self.service = r.get("mode") in SERVICE_MODES
+        self.open_cmd = flag(r, "door_open_cmd")
+        self.close_cmd = flag(r, "door_close_cmd")
+        self.open_limit = flag(r, "door_open_limit")
+        self.close_limit = flag(r, "door_close_limit")
+
+
+def conditions(c, r, s, rated, latches, fault_says, stuck, comm_lost_on_backup):
+    still = not3(c.moving)
+    if c.service:
+        at_floor = between = outside = False
+    else:
+        at_floor = all3(still, c.zone, c.closed, c.occupied,
+                        not3(c.open_cmd) if c.open_cmd is not None else True)
+        between = all3(still, not3(c.zone), c.occupied)
+        outside = all3(still, c.closed, not3(c.zone))
+    if c.speed is None or c.closed is None:
+        door_run = None
+    elif c.closed or c.speed <= s["door_open_speed_mps"]:
+        door_run = False
+    else:
+        door_run = not (c.zone is True and c.speed <= s["relevel_max_speed_mps"])
+    return {
+        "trapped_at_floor": at_floor,
+        "trapped_between_floors": between,
+        "stopped_outside_door_zone": outside,
+        "door_open_while_running": either(door_run, fault_says("door_open_while_running")),
+        "overspeed:1": either(_overspeed(c.speed, rated, s["overspeed_level1"],
+                                         latches["overspeed:1"].active, s),
+                              fault_says("overspeed")),
+        "overspeed:2": _overspeed(c.speed, rated, s["overspeed_level2"],
+                                  latches["overspeed:2"].active, s),
+        "top_overrun": either(_overrun(r, "up_final_limit", s, 1), fault_says("top_overrun")),
+        "bottom_overrun": either(_overrun(r, "down_final_limit", s, -1),
+                                 fault_says("bottom_overrun")),
+        "safety_circuit_open": either(not3(flag(r, "safety_circuit_ok")),
+                                      fault_says("safety_circuit_open")),
+        "door_fault": either(stuck, fault_says("door_fault")),
+        "power_loss": either(fault_says("power_loss"), comm_lost_on_backup),
+    }
+
+
+def _overspeed(speed, rated, level, active, s):
+    if speed is None:
+        return None
+    limit = level - s["overspeed_hysteresis"] if active else level
+    return speed > limit * rated
+
+
+def _overrun(r, limit_input, s, sign):
+    pos = r.get("position_m")
+    level = s["top_level_m"] if sign > 0 else s["bottom_level_m"]
+    beyond = None
+    if pos is not None and level is not None:
+        margin = s["overrun_margin_m"]
+        beyond = float(pos) > level + margin if sign > 0 else float(pos) < level - margin
+    sources = [v for v in (flag(r, limit_input), beyond) if v is not None]
+    return any3(*sources) if sources else None
