@@ -48,7 +48,9 @@ setup(
         "cryptography>=42,<49",
     ],
     extras_require={
-        "pi": ["RPi.GPIO>=0.7", "spidev>=3.6", "smbus2>=0.4"],
+        # Raspberry Pi 5: replace RPi.GPIO with rpi-lgpio (same module name); pyalsaaudio
+        # builds against libasound2-dev.
+        "pi": ["RPi.GPIO>=0.7", "spidev>=3.6", "smbus2>=0.4", "pyalsaaudio>=0.10"],
     },
     entry_points={"console_scripts": ["liftguard=agent.cli:main"]},
     zip_safe=False,

@@ -40,6 +40,10 @@ def open_accel(
         if section["interface"] == "i2c":
             from drivers.accel.smbus_bus import Smbus2Bus
 
+            # Each sample is its own ~80-bit I2C read: 1600 Hz needs 130 kbit/s before any
+            # overhead, beyond the Pi's default 100 kHz bus (and tight even at 400 kHz).
+            _check(odr <= 800.0, "odr_hz", odr, "<= 800 Hz over I2C (use SPI for more)")
+
             regs = chip.Adxl345I2c(Smbus2Bus(section["i2c_bus"]), section["i2c_address"])
         else:
             _check(section["spi_hz"] <= chip.SPI_MAX_HZ, "spi_hz", section["spi_hz"], "<= 5 MHz")

@@ -14,6 +14,7 @@ p = x / 10^(sensitivity_dbfs / 20).
 from __future__ import annotations
 
 import errno
+import logging
 from typing import Any, Protocol
 
 import numpy as np
@@ -22,6 +23,8 @@ from agent.errors import HardwareUnavailable
 from drivers.accel.source import Clock
 from drivers.accel.timeline import FifoTimeline
 from drivers.blocks import SampleBlock
+
+log = logging.getLogger("liftguard.noise")
 
 # I2S MEMS microphones send 24 significant bits left-justified in 32-bit slots, so capture
 # S32_LE and normalise by 2^31 (USB microphones convert through ALSA's plug layer).
@@ -34,7 +37,29 @@ class Pcm(Protocol):
     def close(self) -> None: ...
 
 
-def open_pcm(device: str, rate: int, channels: int, period_frames: int) -> Any:
+class AlsaPcm:
+    """pyalsaaudio's capture PCM with its errors as OSError (a USB microphone unplugged
+    mid-capture raises ALSAAudioError from read())."""
+
+    def __init__(self, pcm: Any, error: type[Exception]) -> None:
+        self._pcm = pcm
+        self._error = error
+
+    def read(self) -> tuple[int, bytes]:
+        try:
+            frames, data = self._pcm.read()
+        except self._error as exc:
+            raise OSError(f"ALSA capture: {exc}") from None
+        return int(frames), bytes(data)
+
+    def info(self) -> dict[str, Any]:
+        return dict(self._pcm.info())
+
+    def close(self) -> None:
+        self._pcm.close()
+
+
+def open_pcm(device: str, rate: int, channels: int, period_frames: int) -> AlsaPcm:
     try:
         import alsaaudio
     except ImportError:
@@ -43,13 +68,14 @@ def open_pcm(device: str, rate: int, channels: int, period_frames: int) -> Any:
             "apt install libasound2-dev && pip install pyalsaaudio"
         ) from None
     try:
-        return alsaaudio.PCM(
+        pcm = alsaaudio.PCM(
             type=alsaaudio.PCM_CAPTURE, mode=alsaaudio.PCM_NONBLOCK, device=device, rate=rate,
             channels=channels, format=alsaaudio.PCM_FORMAT_S32_LE, periodsize=period_frames,
             periods=8,
         )
     except alsaaudio.ALSAAudioError as exc:
         raise HardwareUnavailable(f"ALSA capture device {device!r}: {exc}") from None
+    return AlsaPcm(pcm, alsaaudio.ALSAAudioError)
 
 
 def actual_rate(pcm: Any, asked: int) -> int:
@@ -83,6 +109,8 @@ class AlsaMicrophone:
         self._overrun = False
         self._seq = 0
         self.overruns = 0
+        self.read_errors = 0
+        self._last_error = ""
 
     @property
     def dropped(self) -> int:
@@ -91,7 +119,17 @@ class AlsaMicrophone:
     def read(self) -> list[SampleBlock]:
         chunks: list[bytes] = []
         for _ in range(self._max_periods):
-            frames, data = self._pcm.read()
+            try:
+                frames, data = self._pcm.read()
+            except OSError as exc:
+                # device gone or stream broken: what it held is lost, and the runtime decides
+                # what a silent microphone means; log a run of these once
+                self.read_errors += 1
+                self._overrun = True
+                if self.read_errors == 1 or str(exc) != self._last_error:
+                    log.warning("%s", exc)
+                self._last_error = str(exc)
+                break
             if frames == -errno.EPIPE:
                 # ALSA has restarted the stream; what was captured before is gone
                 self.overruns += 1

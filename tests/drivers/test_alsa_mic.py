@@ -95,3 +95,23 @@ def test_missing_library_names_the_package(monkeypatch):
     monkeypatch.setitem(sys.modules, "alsaaudio", None)
     with pytest.raises(HardwareUnavailable, match="pyalsaaudio"):
         open_pcm("default", 48000, 1, 480)
+
+
+def test_read_error_is_counted_and_the_gap_accounted():
+    clock = Clock()
+    pcm = FakePcm(clock, 16000, 160)
+    mic = AlsaMicrophone(pcm, clock, rate=16000, period_frames=160)
+    clock.t += 0.02
+    (first,) = mic.read()
+    real_read = pcm.read
+
+    def unplugged():
+        raise OSError("ALSA capture: No such device [hw:1,0]")
+
+    pcm.read = unplugged
+    clock.t += 0.03
+    assert mic.read() == [] and mic.read_errors == 1
+    pcm.read = real_read
+    clock.t += 0.02
+    (after,) = mic.read()
+    assert after.dropped > 0

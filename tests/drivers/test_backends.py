@@ -88,7 +88,7 @@ assert not loaded, loaded
     "section, backend, package",
     [
         ("accel", {"backend": "adxl345", "interface": "spi"}, "spidev"),
-        ("accel", {"backend": "adxl345", "interface": "i2c"}, "smbus2"),
+        ("accel", {"backend": "adxl345", "interface": "i2c", "odr_hz": 800.0}, "smbus2"),
         ("accel", {"backend": "adxl355", "range_g": 2, "odr_hz": 4000.0}, "spidev"),
         ("noise", {"backend": "alsa"}, "pyalsaaudio"),
         ("gpio", {"backend": "rpigpio"}, "RPi.GPIO"),
@@ -113,6 +113,7 @@ def test_real_backend_without_its_library_is_one_line_naming_the_package(
     [
         ("accel", {"backend": "adxl345", "odr_hz": 1000.0}, "accel.odr_hz = 1000.0"),
         ("accel", {"backend": "adxl345", "spi_hz": 8_000_000}, "accel.spi_hz"),
+        ("accel", {"backend": "adxl345", "interface": "i2c"}, "<= 800 Hz over I2C"),
         ("accel", {"backend": "adxl355", "range_g": 16, "odr_hz": 4000.0}, "accel.range_g = 16"),
         ("accel", {"backend": "adxl355", "interface": "i2c"}, "accel.interface"),
         ("accel", {"backend": "sim"}, "accel.socket is required"),
