@@ -81,6 +81,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     status.add_argument("--json", action="store_true", help="one JSON object")
 
     sub.add_parser("faults", help="list the injectable faults")
+    from drivers.sim.record import configure_record  # detectors issue: `sim record`
+
+    configure_record(sub)
     parser.set_defaults(_sim_help=parser.format_help)
 
 
@@ -220,3 +223,12 @@ def _faults_text(active: dict[str, Any]) -> str:
 
 _ACTIONS = {"run": _run, "inject": _inject, "clear": _clear, "status": _status,
             "faults": _faults}
+
+
+def _record(args: argparse.Namespace) -> int:
+    from drivers.sim.record import run_record
+
+    return run_record(args)
+
+
+_ACTIONS["record"] = _record
