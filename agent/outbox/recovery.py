@@ -52,6 +52,7 @@ def connect(path: Path, max_bytes: int) -> tuple[sqlite3.Connection, Quarantined
             conn.close()
         quarantined = Quarantined(_move_aside(path), problem)
         conn = _open(path, max_bytes)
+    assert conn is not None
     return conn, quarantined
 
 

@@ -115,6 +115,11 @@ class Outbox:
         self._notify()
         return seq
 
+    def enqueue_event(self, kind: str, severity: str, detail: dict[str, Any]) -> int:
+        """Commit a `liftguard.event/1` message; returns its seq."""
+        return self.enqueue("event", envelope("event", self._clock(), kind=kind,
+                                              severity=severity, detail=detail))
+
     def put_telemetry(self, body: dict[str, Any]) -> bool:
         """Store a telemetry message in the ring; False if it had to be dropped itself."""
         with self._lock:

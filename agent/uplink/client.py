@@ -15,6 +15,7 @@ outbox, not the broker, is the session state). Receivers de-duplicate by `id`.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import random
@@ -71,6 +72,9 @@ class Uplink:
         self._started = time.monotonic()
         self._next_heartbeat = 0.0
         self._heartbeat_sources: list[Callable[[], dict[str, Any]]] = []
+        self._periodic: list[Callable[[], object]] = []
+        self._state_listeners: list[Callable[[bool], None]] = []
+        self._next_periodic = 0.0
         self.on_delivered: Callable[[Pending], None] | None = None
         """Called (uplink thread) after a PUBACK removed a row; benchmarks time it."""
         self.connects = 0
@@ -99,20 +103,26 @@ class Uplink:
 
     def publish_event(self, kind: str, severity: str, detail: dict[str, Any]) -> int:
         """Commit an event durably (returns its seq); it is sent as soon as possible."""
-        return self._outbox.enqueue("event", envelope("event", self._clock(), kind=kind,
-                                                      severity=severity, detail=detail))
+        return self._outbox.enqueue_event(kind, severity, detail)
 
     def add_heartbeat_source(self, fn: Callable[[], dict[str, Any]]) -> None:
         """Merge `fn()`'s values into each heartbeat (e.g. the number of active alarms)."""
         self._heartbeat_sources.append(fn)
 
+    def add_periodic(self, fn: Callable[[], object]) -> None:
+        """Run `fn()` about once a second on the uplink thread while online (alarm re-sends:
+        while offline the previous copy is still queued, so there is nothing to re-send)."""
+        self._periodic.append(fn)
+
+    def add_state_listener(self, fn: Callable[[bool], None]) -> None:
+        """`fn(online)` on each connect and disconnect (uplink thread; must not block)."""
+        self._state_listeners.append(fn)
+
     def wake(self) -> None:
         if self._closed:
             return
-        try:
+        with contextlib.suppress(BlockingIOError):  # already pending: it will wake anyway
             os.write(self._wake_w, b"!")
-        except BlockingIOError:
-            pass  # already pending: the thread will wake anyway
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="liftguard-uplink", daemon=True)
@@ -168,6 +178,7 @@ class Uplink:
                 break
             if self._online.is_set():
                 self._heartbeat_if_due()
+                self._run_periodic()
                 self._fill_window(client)
         self._maybe_fall_back()
         if self._stop.is_set() and self._online.is_set():
@@ -175,7 +186,7 @@ class Uplink:
 
     def _turn(self, client: mqtt.Client) -> bool:
         """One select/read/write/misc round; False when the connection is gone."""
-        sock = client.socket()
+        sock: Any = client.socket()
         if sock is None:
             return False
         pending = sock.pending() if hasattr(sock, "pending") else 0
@@ -186,15 +197,13 @@ class Uplink:
         except (OSError, ValueError):
             return False
         if self._wake_r in readable:
-            try:
+            with contextlib.suppress(BlockingIOError):
                 os.read(self._wake_r, 4096)
-            except BlockingIOError:
-                pass
         if (sock in readable or pending) and client.loop_read() != mqtt.MQTT_ERR_SUCCESS:
             return False
-        if client.socket() is not None and (writable or client.want_write()):
-            if client.loop_write() != mqtt.MQTT_ERR_SUCCESS:
-                return False
+        if (client.socket() is not None and (writable or client.want_write())
+                and client.loop_write() != mqtt.MQTT_ERR_SUCCESS):
+            return False
         if client.loop_misc() != mqtt.MQTT_ERR_SUCCESS:
             return False
         return client.socket() is not None
@@ -233,6 +242,24 @@ class Uplink:
                 log.exception("heartbeat source %r failed", fn)
         self.publish_telemetry("heartbeat", values)
 
+    def _run_periodic(self) -> None:
+        now = time.monotonic()
+        if now < self._next_periodic:
+            return
+        self._next_periodic = now + 1.0
+        for fn in self._periodic:
+            try:
+                fn()
+            except Exception:
+                log.exception("periodic task %r failed", fn)
+
+    def _tell_state(self, online: bool) -> None:
+        for fn in self._state_listeners:
+            try:
+                fn(online)
+            except Exception:
+                log.exception("state listener %r failed", fn)
+
     def _say_goodbye(self, client: mqtt.Client) -> None:
         info = client.publish(self.settings.topic("state"), self._state_payload(
             "offline", "shutdown"), qos=1, retain=True)
@@ -245,11 +272,12 @@ class Uplink:
     def _drop_session(self) -> None:
         client, self._client = self._client, None
         if client is not None:
-            try:
-                client.socket() and client.disconnect()
-            except Exception:  # the socket may already be gone; nothing left to tell
-                pass
-        self._online.clear()
+            # The socket may already be gone; then there is nothing left to tell the broker.
+            with contextlib.suppress(Exception):
+                client.disconnect()
+        if self._online.is_set():
+            self._online.clear()
+            self._tell_state(False)
         self._inflight.clear()
         self._cursor = {DURABLE: 0, TELEMETRY: 0}
 
@@ -260,10 +288,8 @@ class Uplink:
             if left <= 0:
                 return
             select.select([self._wake_r], [], [], left)
-            try:
+            with contextlib.suppress(BlockingIOError):
                 os.read(self._wake_r, 4096)
-            except BlockingIOError:
-                pass
 
     def _maybe_fall_back(self) -> None:
         if self.settings.protocol != "auto" or self._protocol != mqtt.MQTTv5:
@@ -314,6 +340,7 @@ class Uplink:
                        qos=1, retain=True)
         self._next_heartbeat = 0.0
         self._online.set()
+        self._tell_state(True)
         log.info("uplink: connected to %s:%d (MQTT %s)", self.settings.host,
                  self.settings.port, self.protocol)
 
@@ -321,7 +348,6 @@ class Uplink:
                        reason: ReasonCode, properties: Any) -> None:
         if self._online.is_set():
             log.warning("uplink: disconnected: %s", reason)
-        self._online.clear()
 
     def _on_publish(self, client: mqtt.Client, userdata: Any, mid: int, reason: ReasonCode,
                     properties: Any) -> None:

@@ -1,11 +1,3 @@
-from tests.support.fixtures import (  # noqa: F401
-    fake_clock,
-    mqtt_broker,
-    subscriber_for,
-    test_pki,
-    tls_broker,
-)
-
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -16,6 +8,13 @@ import pytest
 from agent.alarms import AlarmService
 from agent.outbox import Bounds, Outbox
 from agent.uplink import Uplink, UplinkSettings
+from tests.support.fixtures import (  # noqa: F401
+    fake_clock,
+    mqtt_broker,
+    subscriber_for,
+    test_pki,
+    tls_broker,
+)
 from tests.support.mosquitto import Mosquitto
 
 

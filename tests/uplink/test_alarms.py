@@ -53,7 +53,8 @@ def test_raising_the_same_alarm_again_changes_nothing(alarms, outbox):
     ("warning", {"speed_mps": 2.3}),
     ("critical", {"speed_mps": 2.6}),
 ])
-def test_new_severity_or_evidence_is_an_update_of_the_same_alarm(alarms, outbox, severity, evidence):
+def test_new_severity_or_evidence_is_an_update_of_the_same_alarm(
+        alarms, outbox, severity, evidence):
     a = alarms.raise_("overspeed", "controller", "critical", {"speed_mps": 2.3})
     alarms.raise_("overspeed", "controller", severity, evidence)
     first, second = sent(outbox)

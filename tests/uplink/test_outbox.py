@@ -16,7 +16,8 @@ def clock():
 
 
 def event(clock, i=0, pad=0):
-    return envelope("event", clock(), kind="test", severity="info", detail={"i": i, "pad": "x" * pad})
+    return envelope("event", clock(), kind="test", severity="info",
+                    detail={"i": i, "pad": "x" * pad})
 
 
 def telemetry(clock, i=0, pad=0):
