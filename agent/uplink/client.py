@@ -48,7 +48,7 @@ _UNSUPPORTED_VERSION = {0x84, 0x01}
 
 class Uplink:
     def __init__(self, settings: UplinkSettings, outbox: Outbox, clock: Clock, *,
-                 on_command: Callable[[bytes], None] | None = None,
+                 on_command: Callable[[bytes], object] | None = None,
                  rng: random.Random | None = None) -> None:
         self.settings = settings
         self._outbox = outbox
