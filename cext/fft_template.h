@@ -25,8 +25,6 @@
 typedef struct {
     Py_ssize_t n;        /* real transform size */
     Py_ssize_t h;        /* complex size n/2 */
-    int n4;              /* radix-4 passes */
-    int radix2;          /* one trailing radix-2 pass */
     REAL *tw;            /* radix-4 twiddles, 6 arrays of m per pass with m = nsub/4 */
     REAL *post_c;        /* 0.5*cos(2 pi k/n), k = 0..h-1 */
     REAL *post_s;        /* 0.5*sin(2 pi k/n) */
@@ -45,6 +43,7 @@ static inline void FN(lg_bfly4_row)(
     REAL *restrict y1r, REAL *restrict y1i, REAL *restrict y2r, REAL *restrict y2i,
     REAL *restrict y3r, REAL *restrict y3i, REAL c1, REAL s1, REAL c2, REAL s2, REAL c3, REAL s3)
 {
+    LG_IVDEP
     for (Py_ssize_t q = 0; q < s; q++) {
         const REAL apcr = ar[q] + cr[q], apci = ai[q] + ci[q];
         const REAL amcr = ar[q] - cr[q], amci = ai[q] - ci[q];
@@ -84,19 +83,40 @@ static void FN(lg_pass4)(Py_ssize_t m, Py_ssize_t s,
     }
 }
 
-/* The first pass (stride 1): the loop runs over p so that it stays long and vectorisable. */
-static void FN(lg_pass4_first)(Py_ssize_t m,
-                               const REAL *restrict xr, const REAL *restrict xi,
-                               REAL *restrict yr, REAL *restrict yi, const REAL *restrict tw)
+/* The first pass (stride 1), fused with packing the real frame: z[k] = (x[2k] - offset) w[2k]
+ * + i (x[2k+1] - offset) w[2k+1] is formed as it is loaded, so no separate packing pass runs
+ * over memory. The loop runs over p so that it stays long and vectorisable; `windowed` is a
+ * constant at each call site and the untaken branch disappears when this is inlined. */
+static LG_INLINE void FN(lg_pass4_first)(Py_ssize_t m, const REAL *restrict x,
+                                         const REAL *restrict w, REAL offset, int windowed,
+                                         REAL *restrict yr, REAL *restrict yi,
+                                         const REAL *restrict tw)
 {
     const Py_ssize_t t = LG_TWSTRIDE(m);
     const REAL *w1r = tw, *w1i = tw + t, *w2r = tw + 2 * t, *w2i = tw + 3 * t;
     const REAL *w3r = tw + 4 * t, *w3i = tw + 5 * t;
+    const REAL *restrict xa = x, *restrict xb = x + 2 * m, *restrict xc = x + 4 * m;
+    const REAL *restrict xd = x + 6 * m;
+    const REAL *restrict wa = w, *restrict wb = w + 2 * m, *restrict wc = w + 4 * m;
+    const REAL *restrict wd = w + 6 * m;
+    LG_IVDEP
     for (Py_ssize_t p = 0; p < m; p++) {
-        const REAL apcr = xr[p] + xr[p + 2 * m], apci = xi[p] + xi[p + 2 * m];
-        const REAL amcr = xr[p] - xr[p + 2 * m], amci = xi[p] - xi[p + 2 * m];
-        const REAL bpdr = xr[p + m] + xr[p + 3 * m], bpdi = xi[p + m] + xi[p + 3 * m];
-        const REAL bmdr = xr[p + m] - xr[p + 3 * m], bmdi = xi[p + m] - xi[p + 3 * m];
+        REAL ar = xa[2 * p] - offset, ai = xa[2 * p + 1] - offset;
+        REAL br = xb[2 * p] - offset, bi = xb[2 * p + 1] - offset;
+        REAL cr = xc[2 * p] - offset, ci = xc[2 * p + 1] - offset;
+        REAL dr = xd[2 * p] - offset, di = xd[2 * p + 1] - offset;
+        if (windowed) {
+            ar *= wa[2 * p];
+            ai *= wa[2 * p + 1];
+            br *= wb[2 * p];
+            bi *= wb[2 * p + 1];
+            cr *= wc[2 * p];
+            ci *= wc[2 * p + 1];
+            dr *= wd[2 * p];
+            di *= wd[2 * p + 1];
+        }
+        const REAL apcr = ar + cr, apci = ai + ci, amcr = ar - cr, amci = ai - ci;
+        const REAL bpdr = br + dr, bpdi = bi + di, bmdr = br - dr, bmdi = bi - di;
         const REAL t2r = apcr - bpdr, t2i = apci - bpdi;
         const REAL t1r = amcr + bmdi, t1i = amci - bmdr;
         const REAL t3r = amcr - bmdi, t3i = amci + bmdr;
@@ -116,6 +136,7 @@ static void FN(lg_pass4_last)(Py_ssize_t s,
                               const REAL *restrict xr, const REAL *restrict xi,
                               REAL *restrict yr, REAL *restrict yi)
 {
+    LG_IVDEP
     for (Py_ssize_t q = 0; q < s; q++) {
         const REAL apcr = xr[q] + xr[q + 2 * s], apci = xi[q] + xi[q + 2 * s];
         const REAL amcr = xr[q] - xr[q + 2 * s], amci = xi[q] - xi[q + 2 * s];
@@ -132,16 +153,49 @@ static void FN(lg_pass4_last)(Py_ssize_t s,
     }
 }
 
-/* Trailing radix-2 pass (nsub = 2, twiddle 1). */
-static void FN(lg_pass2_last)(Py_ssize_t s,
+/* The last pass when log2(h) is odd (nsub = 8): a twiddle-free radix-8 DFT in one sweep
+ * instead of a radix-4 and a radix-2 pass. Split as one radix-2 step, u_j = x_j + x_(j+4) and
+ * v_j = (x_j - x_(j+4)) W8^j, then DFT4(u) gives the even outputs and DFT4(v) the odd. */
+static void FN(lg_pass8_last)(Py_ssize_t s,
                               const REAL *restrict xr, const REAL *restrict xi,
                               REAL *restrict yr, REAL *restrict yi)
 {
+    const REAL r = (REAL)0.70710678118654752440; /* cos(pi/4) = sin(pi/4) */
+    LG_IVDEP
     for (Py_ssize_t q = 0; q < s; q++) {
-        yr[q] = xr[q] + xr[q + s];
-        yi[q] = xi[q] + xi[q + s];
-        yr[q + s] = xr[q] - xr[q + s];
-        yi[q + s] = xi[q] - xi[q + s];
+        const REAL u0r = xr[q] + xr[q + 4 * s], u0i = xi[q] + xi[q + 4 * s];
+        const REAL u1r = xr[q + s] + xr[q + 5 * s], u1i = xi[q + s] + xi[q + 5 * s];
+        const REAL u2r = xr[q + 2 * s] + xr[q + 6 * s], u2i = xi[q + 2 * s] + xi[q + 6 * s];
+        const REAL u3r = xr[q + 3 * s] + xr[q + 7 * s], u3i = xi[q + 3 * s] + xi[q + 7 * s];
+        const REAL v0r = xr[q] - xr[q + 4 * s], v0i = xi[q] - xi[q + 4 * s];
+        const REAL d1r = xr[q + s] - xr[q + 5 * s], d1i = xi[q + s] - xi[q + 5 * s];
+        const REAL d2r = xr[q + 2 * s] - xr[q + 6 * s], d2i = xi[q + 2 * s] - xi[q + 6 * s];
+        const REAL d3r = xr[q + 3 * s] - xr[q + 7 * s], d3i = xi[q + 3 * s] - xi[q + 7 * s];
+        /* W8 = r(1 - i), W8^2 = -i, W8^3 = -r(1 + i) */
+        const REAL v1r = r * (d1r + d1i), v1i = r * (d1i - d1r);
+        const REAL v2r = d2i, v2i = -d2r;
+        const REAL v3r = r * (d3i - d3r), v3i = -r * (d3r + d3i);
+        /* DFT4(a, b, c, d): (a+c)+(b+d), (a-c)-j(b-d), (a+c)-(b+d), (a-c)+j(b-d) */
+        const REAL pu_r = u0r + u2r, pu_i = u0i + u2i, mu_r = u0r - u2r, mu_i = u0i - u2i;
+        const REAL qu_r = u1r + u3r, qu_i = u1i + u3i, nu_r = u1r - u3r, nu_i = u1i - u3i;
+        yr[q] = pu_r + qu_r;
+        yi[q] = pu_i + qu_i;
+        yr[q + 2 * s] = mu_r + nu_i;
+        yi[q + 2 * s] = mu_i - nu_r;
+        yr[q + 4 * s] = pu_r - qu_r;
+        yi[q + 4 * s] = pu_i - qu_i;
+        yr[q + 6 * s] = mu_r - nu_i;
+        yi[q + 6 * s] = mu_i + nu_r;
+        const REAL pv_r = v0r + v2r, pv_i = v0i + v2i, mv_r = v0r - v2r, mv_i = v0i - v2i;
+        const REAL qv_r = v1r + v3r, qv_i = v1i + v3i, nv_r = v1r - v3r, nv_i = v1i - v3i;
+        yr[q + s] = pv_r + qv_r;
+        yi[q + s] = pv_i + qv_i;
+        yr[q + 3 * s] = mv_r + nv_i;
+        yi[q + 3 * s] = mv_i - nv_r;
+        yr[q + 5 * s] = pv_r - qv_r;
+        yi[q + 5 * s] = pv_i - qv_i;
+        yr[q + 7 * s] = mv_r - nv_i;
+        yi[q + 7 * s] = mv_i + nv_r;
     }
 }
 
@@ -163,13 +217,9 @@ static Py_ssize_t FN(lg_round64)(Py_ssize_t count)
 static int FN(lg_plan_init)(PLAN *pl, Py_ssize_t n)
 {
     Py_ssize_t h = n / 2, nsub, m, k, twcount = 0;
-    int lg = 0;
-    while (((Py_ssize_t)1 << lg) < h) lg++;
     pl->n = n;
     pl->h = h;
-    pl->n4 = lg / 2;
-    pl->radix2 = lg % 2;
-    for (nsub = h; nsub >= 8; nsub /= 4) twcount += 6 * LG_TWSTRIDE(nsub / 4);
+    for (nsub = h; nsub >= 16; nsub /= 4) twcount += 6 * LG_TWSTRIDE(nsub / 4);
     Py_ssize_t sizes[8] = {FN(lg_round64)(twcount), FN(lg_round64)(h), FN(lg_round64)(h),
                            FN(lg_round64)(h), FN(lg_round64)(h), FN(lg_round64)(h),
                            FN(lg_round64)(h), FN(lg_round64)(h + 1)};
@@ -185,7 +235,7 @@ static int FN(lg_plan_init)(PLAN *pl, Py_ssize_t n)
         block += sizes[k];
     }
     REAL *tw = pl->tw;
-    for (nsub = h; nsub >= 8; nsub /= 4) {
+    for (nsub = h; nsub >= 16; nsub /= 4) {
         m = nsub / 4;
         for (Py_ssize_t p = 0; p < m; p++) {
             for (int r = 1; r <= 3; r++) {
@@ -204,48 +254,28 @@ static int FN(lg_plan_init)(PLAN *pl, Py_ssize_t n)
     return 0;
 }
 
-/* Complex FFT of the packed sequence in (ar, ai); returns which buffer holds the result. */
-static void FN(lg_cfft)(PLAN *pl, const REAL **outr, const REAL **outi)
+/* Z = FFT_h(z) of the packed frame (see lg_pass4_first); returns the buffer holding Z.
+ * Passes: the fused first radix-4 pass, radix-4 passes while the sub-transforms have 16 or
+ * more points, then a twiddle-free radix-4 (nsub = 4) or radix-8 (nsub = 8) pass. */
+static LG_INLINE void FN(lg_transform)(PLAN *pl, const REAL *restrict x, const REAL *restrict w,
+                                       REAL offset, int windowed, const REAL **outr,
+                                       const REAL **outi)
 {
     REAL *xr = pl->ar, *xi = pl->ai, *yr = pl->br, *yi = pl->bi, *t;
     const REAL *tw = pl->tw;
-    Py_ssize_t nsub = pl->h, s = 1;
-    for (int pass = 0; pass < pl->n4; pass++) {
-        Py_ssize_t m = nsub / 4;
-        if (m == 1) FN(lg_pass4_last)(s, xr, xi, yr, yi);
-        else if (s == 1) FN(lg_pass4_first)(m, xr, xi, yr, yi, tw);
-        else FN(lg_pass4)(m, s, xr, xi, yr, yi, tw);
-        if (m > 1) tw += 6 * LG_TWSTRIDE(m);
+    Py_ssize_t nsub = pl->h / 4, s = 4;
+    FN(lg_pass4_first)(nsub, x, w, offset, windowed, xr, xi, tw);
+    tw += 6 * LG_TWSTRIDE(nsub);
+    for (; nsub >= 16; nsub /= 4, s *= 4) {
+        FN(lg_pass4)(nsub / 4, s, xr, xi, yr, yi, tw);
+        tw += 6 * LG_TWSTRIDE(nsub / 4);
         t = xr; xr = yr; yr = t;
         t = xi; xi = yi; yi = t;
-        nsub = m;
-        s *= 4;
     }
-    if (pl->radix2) {
-        FN(lg_pass2_last)(s, xr, xi, yr, yi);
-        xr = yr;
-        xi = yi;
-    }
-    *outr = xr;
-    *outi = xi;
-}
-
-/* Pack (x - offset) * w into the complex buffers; w may be NULL for a rectangular window. */
-static void FN(lg_pack)(PLAN *pl, const REAL *restrict x, const REAL *restrict w, REAL offset)
-{
-    REAL *restrict zr = pl->ar, *restrict zi = pl->ai;
-    Py_ssize_t h = pl->h;
-    if (w == NULL) {
-        for (Py_ssize_t k = 0; k < h; k++) {
-            zr[k] = x[2 * k] - offset;
-            zi[k] = x[2 * k + 1] - offset;
-        }
-    } else {
-        for (Py_ssize_t k = 0; k < h; k++) {
-            zr[k] = (x[2 * k] - offset) * w[2 * k];
-            zi[k] = (x[2 * k + 1] - offset) * w[2 * k + 1];
-        }
-    }
+    if (nsub == 8) FN(lg_pass8_last)(s, xr, xi, yr, yi);
+    else FN(lg_pass4_last)(s, xr, xi, yr, yi);
+    *outr = yr;
+    *outi = yi;
 }
 
 /* The untangling step of the real FFT, for the twin bins k and h-k together. With A = Z[k],
@@ -263,20 +293,22 @@ static void FN(lg_power)(PLAN *pl, const REAL *restrict x, const REAL *restrict 
                          REAL *restrict out, int accumulate)
 {
     const REAL *zr, *zi;
-    FN(lg_pack)(pl, x, w, offset);
-    FN(lg_cfft)(pl, &zr, &zi);
+    FN(lg_transform)(pl, x, w, offset, 1, &zr, &zi);
     const Py_ssize_t h = pl->h, half = h / 2;
     const REAL *restrict pc = pl->post_c, *restrict ps = pl->post_s;
     const REAL *restrict ar = zr, *restrict ai = zi;
     const REAL p0 = (zr[0] + zi[0]) * (zr[0] + zi[0]);
     const REAL ph = (zr[0] - zi[0]) * (zr[0] - zi[0]);
     LG_UNTANGLE(ar[half], ai[half], ar[half], ai[half], pc[half], ps[half]);
+    (void)xtr; /* bin h/2 is its own twin */
+    (void)xti;
     const REAL pmid = xkr * xkr + xki * xki;
     if (!accumulate) {
         out[0] = 0;
         out[h] = 0;
         out[half] = 0;
-        for (Py_ssize_t k = 1; k < half; k++) {
+        LG_IVDEP
+    for (Py_ssize_t k = 1; k < half; k++) {
             out[k] = 0;
             out[h - k] = 0;
         }
@@ -284,6 +316,7 @@ static void FN(lg_power)(PLAN *pl, const REAL *restrict x, const REAL *restrict 
     out[0] += p0;
     out[h] += ph;
     out[half] += pmid;
+    LG_IVDEP
     for (Py_ssize_t k = 1; k < half; k++) {
         LG_UNTANGLE(ar[k], ai[k], ar[h - k], ai[h - k], pc[k], ps[k]);
         out[k] += xkr * xkr + xki * xki;
@@ -295,8 +328,7 @@ static void FN(lg_power)(PLAN *pl, const REAL *restrict x, const REAL *restrict 
 static void FN(lg_spectrum)(PLAN *pl, const REAL *restrict x, REAL *restrict out)
 {
     const REAL *zr, *zi;
-    FN(lg_pack)(pl, x, NULL, 0);
-    FN(lg_cfft)(pl, &zr, &zi);
+    FN(lg_transform)(pl, x, NULL, 0, 0, &zr, &zi);
     const Py_ssize_t h = pl->h, half = h / 2;
     const REAL *restrict pc = pl->post_c, *restrict ps = pl->post_s;
     const REAL *restrict ar = zr, *restrict ai = zi;
@@ -304,6 +336,7 @@ static void FN(lg_spectrum)(PLAN *pl, const REAL *restrict x, REAL *restrict out
     out[1] = 0;
     out[2 * h] = zr[0] - zi[0];
     out[2 * h + 1] = 0;
+    LG_IVDEP
     for (Py_ssize_t k = 1; k < half; k++) {
         LG_UNTANGLE(ar[k], ai[k], ar[h - k], ai[h - k], pc[k], ps[k]);
         out[2 * k] = xkr;
@@ -312,6 +345,8 @@ static void FN(lg_spectrum)(PLAN *pl, const REAL *restrict x, REAL *restrict out
         out[2 * (h - k) + 1] = xti;
     }
     LG_UNTANGLE(ar[half], ai[half], ar[half], ai[half], pc[half], ps[half]);
+    (void)xtr;
+    (void)xti;
     out[2 * half] = xkr;
     out[2 * half + 1] = xki;
 }

@@ -120,12 +120,29 @@ def _require_finite(a: np.ndarray, what: str) -> None:
         raise ValueError(f"{what} contains NaN or infinite samples")
 
 
+def _frequency_grid(n: int, fs: float, w: np.ndarray, scaling: str,
+                    window_key: object) -> tuple[np.ndarray, float]:
+    """rfftfreq(n, 1/fs) (read-only, shared) and the PSD scale, cached per thread for named
+    windows: at a few segments per block these cost as much as the transforms."""
+    cache = _local.__dict__.setdefault("grids", {})
+    key = (n, fs, scaling, window_key, w.dtype.str)
+    if window_key is None or key not in cache:
+        freqs = np.fft.rfftfreq(n, 1.0 / fs)
+        freqs.setflags(write=False)
+        entry = (freqs, reference.density_scale(w, fs, scaling))
+        if window_key is None:
+            return entry
+        cache[key] = entry
+    return cache[key]  # type: ignore[no-any-return]
+
+
 def welch(x: Any, fs: float = 1.0, nperseg: int = 256, noverlap: int | None = None,
           window: Any = "hann", detrend: Any = "constant",
           scaling: str = "density") -> tuple[np.ndarray, np.ndarray]:
     """Welch PSD of a 1-D float signal: the defaults and meaning of scipy.signal.welch (one-
     sided, mean of periodograms), with nperseg a power of two in 64..8192 and nperseg longer
-    than x an error rather than a silent shortening. Returns (freqs float64, psd x.dtype)."""
+    than x an error rather than a silent shortening. Returns (freqs, psd): freqs float64 and
+    read-only (shared between calls), psd in x's dtype."""
     a = _signal(x)
     fs = _positive(fs, "fs")
     n = check_size(nperseg, "nperseg")
@@ -137,8 +154,8 @@ def welch(x: Any, fs: float = 1.0, nperseg: int = 256, noverlap: int | None = No
         raise ValueError(f"noverlap must be an integer in 0..{n - 1}, got {noverlap!r}")
     w = window_array(window, n, a.dtype)
     trend = _detrend(detrend)
-    scale = reference.density_scale(w, fs, _scaling(scaling))
-    freqs = np.fft.rfftfreq(n, 1.0 / fs)
+    freqs, scale = _frequency_grid(n, fs, w, _scaling(scaling),
+                                   window if isinstance(window, str) else None)
     if COMPILED:
         return freqs, dsp.welch_psd(_plan(n, a.dtype), a, w, n - int(overlap), trend, scale)
     _require_finite(a, "x")
@@ -167,9 +184,16 @@ def band_energies(freqs: Any, psd: Any, edges: Any) -> np.ndarray:
     psd * df over the bins with lo <= f < hi (df = freqs[1] - freqs[0])."""
     f = _signal(freqs, "freqs").astype(np.float64, copy=False)
     p = _signal(psd, "psd").astype(np.float64, copy=False)
-    e = edges_array(edges)
     if COMPILED:
-        return dsp.band_sums(f, p, e)
+        # the kernel checks lengths, spacing, finiteness and edge order in its own loops
+        try:
+            e = np.asarray(edges, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(f"edges must be a sequence of numbers, got {edges!r}") from None
+        if e.ndim != 1 or e.size < 2:
+            raise ValueError(f"edges must be 1-D with at least two values, got shape {e.shape}")
+        return dsp.band_sums(f, p, np.ascontiguousarray(e))
+    e = edges_array(edges)
     if f.size < 2 or p.size != f.size:
         raise ValueError(f"freqs and psd must have the same length >= 2, got {f.size}, {p.size}")
     _require_finite(p, "psd")
