@@ -14,6 +14,7 @@ fits the distance, so jerk, acceleration and speed limits hold exactly for every
 
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass
 
@@ -49,6 +50,7 @@ class Motion:
     def __init__(self, position: float) -> None:
         self._segs: list[Segment] = []
         self._rest_p = position  # position after the last segment (or before any)
+        self._starts: list[float] = []
         self._t0 = np.zeros(0)
         self._coef = np.zeros((0, 5))
 
@@ -80,7 +82,8 @@ class Motion:
         self._rebuild()
 
     def _rebuild(self) -> None:
-        self._t0 = np.array([s.t0 for s in self._segs])
+        self._starts = [s.t0 for s in self._segs]
+        self._t0 = np.array(self._starts)
         self._coef = np.array([[s.p0, s.v0, s.a0, s.j, s.dur] for s in self._segs]).reshape(-1, 5)
 
     def state(self, t: F64) -> tuple[F64, F64, F64]:
@@ -109,8 +112,19 @@ class Motion:
         return p, v, a
 
     def scalar(self, t: float) -> tuple[float, float, float]:
-        p, v, a = self.state(np.array([t]))
-        return float(p[0]), float(v[0]), float(a[0])
+        """Same as state() for one time, without numpy's per-call overhead."""
+        segs = self._segs
+        if not segs:
+            return self._rest_p, 0.0, 0.0
+        i = bisect.bisect_right(self._starts, t) - 1
+        if i < 0:
+            return segs[0].p0, 0.0, 0.0
+        s = segs[i]
+        tau = t - s.t0
+        if tau > s.dur:
+            return s.end()[0], 0.0, 0.0
+        return (s.p0 + s.v0 * tau + s.a0 * tau * tau / 2 + s.j * tau**3 / 6,
+                s.v0 + s.a0 * tau + s.j * tau * tau / 2, s.a0 + s.j * tau)
 
 
 def speed_change(v0: float, v1: float, amax: float, jmax: float) -> list[tuple[float, float]]:

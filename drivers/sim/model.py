@@ -6,9 +6,12 @@ microseconds and stepped on fixed grids so that results do not depend on how the
 slices time:
 
 - every 10 ms (CONTROL_US) the controller logic runs (calls, doors, run sequence, faults);
-- every 1 ms (STEP_US) the drive, the DC link and the heatsink are stepped;
-- at most every 0.25 s (SYNTH_US) and at the end of each advance(), vibration and sound are
-  synthesised for the samples due since the last synthesis, as `SampleBlock`s.
+- every 1 ms (STEP_US) the drive and the DC link are stepped (the heatsink, with minutes of
+  time constant, every control period);
+- vibration and sound are synthesised, as `SampleBlock`s, for the samples due since the last
+  synthesis: whenever SYNTH_US have accumulated, before a fault changes, and on
+  drain_blocks(). Synthesis cost has a fixed part per call, so batching it keeps real-time
+  serving cheap however finely the caller steps time.
 
 Sample n of a stream at rate fs belongs to time n/fs; advance() from t to t+dt produces the
 samples with t <= n/fs < t+dt.
@@ -73,7 +76,6 @@ class ElevatorModel:
         self.controller_powered = True
         self.fan_output = False
         self._last_run_t = -math.inf
-        self._kin: dict[int, tuple[float, float, float]] = {}
         self._last_control_us = -1
         self._track: list[tuple[float, float, float, float]] = [(0.0, 0.0, 0.0, 0.0)]
         self._pending: list[SampleBlock] = []
@@ -99,13 +101,8 @@ class ElevatorModel:
             nxt = min(target, (self._us // STEP_US + 1) * STEP_US)
             self._step(self._us, nxt)
             self._us = nxt
-            if self.synthesize and self._us - self._synth_us >= SYNTH_US:
+            if self._us - self._synth_us >= SYNTH_US:
                 self._synthesise()
-        if self.synthesize:
-            self._synthesise()
-        else:
-            self.car.events.clear()
-            self._track = self._track[-1:]
 
     def _control(self) -> None:
         t = self.t
@@ -113,22 +110,15 @@ class ElevatorModel:
             for arrival in self._calls.due(t):
                 self.car.add_passenger(arrival.origin, arrival.destination)
         p, v, _ = self.car.motion.scalar(t)
-        self.car.tick(t, CONTROL_US / 1e6, p, v)
-        # the motion is fixed until the next control period: evaluate it once for all steps
-        ends = self._us + STEP_US * np.arange(1, CONTROL_US // STEP_US + 1)
-        pp, vv, aa = self.car.motion.state(ends / 1e6)
-        self._kin = {int(u): (float(a), float(b), float(c))
-                     for u, a, b, c in zip(ends, pp, vv, aa, strict=True)}
-        self._kin[self._us] = (p, v, 0.0)
-
-    def _state(self, us: int) -> tuple[float, float, float]:
-        got = self._kin.get(us)
-        return got if got is not None else self.car.motion.scalar(us / 1e6)
+        dt = CONTROL_US / 1e6
+        self.car.tick(t, dt, p, v)
+        current = self.drive.current_a if self.car.drive_on and self.controller_powered else 0.0
+        self.heatsink.step(dt, current, self.fan_output)
 
     def _step(self, us0: int, us1: int) -> None:
         dt, t = (us1 - us0) / 1e6, us1 / 1e6
         car, lift, ep, tp = self.car, self.params.lift, self.params.electrical, self.params.thermal
-        p, v, a = self._state(us1)
+        p, v, a = self.car.motion.scalar(t)
         enabled = car.drive_on and self.controller_powered
         self.drive = drive_state(lift, ep, car.load_kg, v, a, enabled)
         losses = self.heatsink.losses(self.drive.current_a) if enabled else 0.0
@@ -143,7 +133,6 @@ class ElevatorModel:
         self.fan_output = self.controller_powered and (
             car.drive_on or t - self._last_run_t < tp.fan_after_run_s
             or self.heatsink.temp_c > tp.fan_on_c)
-        self.heatsink.step(dt, self.drive.current_a if enabled else 0.0, self.fan_output)
         if self.controller_powered:
             self._protect(t, p, v, v_bus)
         self._track.append((t, self.drive.current_a, 1.0 if enabled else 0.0,
@@ -165,6 +154,11 @@ class ElevatorModel:
     def _synthesise(self) -> None:
         us0, us1 = self._synth_us, self._us
         if us1 <= us0:
+            return
+        if not self.synthesize:
+            self.car.events.clear()
+            self._track = self._track[-1:]
+            self._synth_us = us1
             return
         for queue in self._events.values():
             queue.extend(self.car.events)
@@ -206,7 +200,8 @@ class ElevatorModel:
             self._dropped[old.stream] += old.n
 
     def drain_blocks(self) -> list[SampleBlock]:
-        """Sensor blocks synthesised since the last drain, oldest first."""
+        """Sensor blocks for all samples up to now not yet drained, oldest first."""
+        self._synthesise()
         out, self._pending = self._pending, []
         return out
 
@@ -223,7 +218,6 @@ class ElevatorModel:
     def call(self, floor: int) -> None:
         """A car call to `floor` (1..floors)."""
         self.car.call(int(floor))
-        self._kin.clear()
 
     def passenger(self, origin: int, destination: int) -> None:
         """A passenger arrives at `origin` wanting `destination`."""
@@ -241,6 +235,7 @@ class ElevatorModel:
     def inject(self, name: str, value: Any = True) -> None:
         """Inject a fault from drivers.sim.faults.FAULTS; FaultError if name or value is bad."""
         val = fault_catalogue.validate(name, value, self.profile.faults)
+        self._synthesise()  # samples before the injection keep the old condition
         if val is False:
             self.clear(name)
             return
@@ -250,6 +245,7 @@ class ElevatorModel:
     def clear(self, name: str) -> None:
         """Remove an injected fault; the controller resets once nothing holds the car."""
         fault_catalogue.check_name(name)
+        self._synthesise()
         self.faults.pop(name, None)
         self._apply(name, None)
 
@@ -267,7 +263,6 @@ class ElevatorModel:
             self.dc.mains_on = not on
         elif name in ("top_overrun", "bottom_overrun") and on:
             self.car.arm_overrun()
-        self._kin.clear()  # the car may re-plan at the next control period
 
     @property
     def active_faults(self) -> dict[str, Any]:

@@ -113,7 +113,7 @@ def test_stopped_lift_serves_no_calls_until_started():
 def test_same_seed_gives_the_same_run_and_another_seed_differs():
     def run(seed):
         model = ElevatorModel(SimParams(), seed=seed)
-        rows = sample(model, 120.0, dt=0.5)
+        rows = sample(model, 40.0, dt=0.5)
         blocks = model.drain_blocks()
         return rows, np.concatenate([b.data for b in blocks if b.stream == "accel"])
 
