@@ -159,7 +159,7 @@ class Adxl345:
         self.regs.write(FIFO_CTL, FIFO_MODE_BYPASS)
         self.regs.write(FIFO_CTL, FIFO_MODE_STREAM | self.watermark)
         self.regs.write(POWER_CTL, POWER_CTL_MEASURE)
-        self._timeline.restart()
+        self._timeline.restart(self._clock())  # sampling starts now
 
     def _drain(self, n: int) -> np.ndarray:
         # One 6-byte multiple-byte read per FIFO entry: the FIFO pops when the data registers

@@ -124,7 +124,7 @@ class Adxl355:
         self.regs.write(RANGE, keep | RANGES_G[self.range_g])
         self.regs.write(FIFO_SAMPLES, self.watermark * 3)  # counted in words
         self.regs.write(POWER_CTL, 0x00)  # measure, temperature and DRDY on
-        self._timeline.restart()
+        self._timeline.restart(self._clock())  # sampling starts now
 
     def read(self) -> list[SampleBlock]:
         now = self._clock()

@@ -23,8 +23,10 @@ class FifoTimeline:
         self._next: float | None = None
         self.dropped_total = 0
 
-    def restart(self) -> None:
-        self._next = None
+    def restart(self, t_start: float | None = None) -> None:
+        """Forget the past; `t_start`, when known, is when sampling began (so an overrun
+        before the first read is still counted)."""
+        self._next = t_start
 
     def place(self, now: float, n: int, overrun: bool, lost: int = 0) -> tuple[float, int]:
         """(t0, dropped) for a block of `n` samples read at `now`; `lost` samples are known

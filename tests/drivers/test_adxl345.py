@@ -118,7 +118,7 @@ def test_overrun_is_counted_as_dropped_samples():
     dev.configure()
     clock.t += 20 / 3200
     (first,) = dev.read()
-    clock.t += 100 / 3200  # host stalls: 100 samples arrive, the FIFO keeps 32
+    clock.t += 100.25 / 3200  # host stalls: 100 samples arrive, the FIFO keeps 32
     (second,) = dev.read()
     assert second.n == 32 and dev.overruns == 1
     assert second.dropped == 68

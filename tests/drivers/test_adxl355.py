@@ -80,7 +80,7 @@ def test_overrun_counts_dropped_samples_and_keeps_time():
     dev.configure()
     clock.t += 20 / 4000
     (first,) = dev.read()
-    clock.t += 200 / 4000
+    clock.t += 200.25 / 4000  # between two samples
     (second,) = dev.read()
     assert second.n == 32 and second.dropped == 168 and dev.overruns == 1
     assert second.t0 == pytest.approx(first.t0 + (first.n + 168) / 4000)
