@@ -148,7 +148,8 @@ class Vibration:
 
         # ride vibration (guide-excited resonances) and sensor noise
         for axis in range(3):
-            excite = self.rng_ride[axis].standard_normal(n) * speed * RIDE_RMS[axis] * self.car_share
+            excite = self.rng_ride[axis].standard_normal(n) * speed
+            excite *= RIDE_RMS[axis] * self.car_share
             out[:, axis] += self.ride[axis](excite)
         out += self.noise_rms * self.rng_noise.standard_normal((n, 3))
         return (out @ self.rot.T).astype(np.float32)

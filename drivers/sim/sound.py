@@ -94,7 +94,8 @@ class Sound:
         # broadband: room background plus machine and rope noise with speed
         speed = np.abs(vel) / lift.rated_speed_mps
         out += self.room(self.rng_room.standard_normal(n) * spl_to_pa(sp.room_noise_dba))
-        out += self.machine(self.rng_machine.standard_normal(n) * spl_to_pa(sp.running_noise_dba) * speed)
+        machine = self.rng_machine.standard_normal(n) * spl_to_pa(sp.running_noise_dba)
+        out += self.machine(machine * speed)
 
         idx = np.array([i for i, _ in events], dtype=np.int64)
         amps = np.array([CLICKS.get(kind, 0.0) for _, kind in events])
