@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import Any
 
 from agent.errors import InputError
 
@@ -44,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_human(result: dict) -> None:  # type: ignore[type-arg]
+def _print_human(result: dict[str, Any]) -> None:
     print(result["file"])
     if not result["findings"]:
         print("  no findings")

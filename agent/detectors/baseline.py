@@ -175,5 +175,6 @@ def learn(
     b.stats = {f: {k: Stat.of(v) for k, v in bins.items()} for f, bins in per.items()}
     b.thermal = thermal
     b.sources = list(sources)
-    b.created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() if now is None else now))
+    stamp = time.time() if now is None else now
+    b.created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(stamp))
     return b

@@ -22,7 +22,13 @@ from agent.detectors.baseline import Baseline, learn
 from agent.detectors.geometry import LiftGeometry
 from agent.detectors.ride import ride_metrics
 from agent.detectors.scoring import (
-    Finding, NoiseLimits, RideLimits, noise_finding, ride_finding, wear_findings, wear_scores,
+    Finding,
+    NoiseLimits,
+    RideLimits,
+    noise_finding,
+    ride_finding,
+    wear_findings,
+    wear_scores,
 )
 from agent.detectors.severity import Thresholds
 from agent.detectors.tracker import WearTracker
@@ -108,9 +114,7 @@ def trace_arrays(trace: ControllerTrace) -> dict[str, np.ndarray]:
         a = np.full(n, np.nan)
         for i, (_, row) in enumerate(trace.rows):
             v = row.get(col)
-            if isinstance(v, bool):
-                a[i] = float(v)
-            elif isinstance(v, int | float):
+            if isinstance(v, bool | int | float):
                 a[i] = float(v)
             elif v is not None:
                 raise InputError(f"{trace.source}: row {i + 2}: column {col!r} = {v!r} "
@@ -172,7 +176,7 @@ def learn_baseline(paths: Iterable[str], lift: LiftGeometry | None = None,
     thermal = None
     if csvs:
         fits = []
-        for p, arr in csvs:
+        for _, arr in csvs:
             if "current_a" in arr and "heatsink_c" in arr:
                 rise = arr["heatsink_c"] - arr.get("ambient_c", np.min(arr["heatsink_c"]))
                 m = electrical.fit_thermal(arr["t"], arr["current_a"], rise)

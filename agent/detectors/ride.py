@@ -20,6 +20,8 @@ instrumentation accuracy requirements, which belong to the sensor and its calibr
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -33,7 +35,9 @@ LOWPASS_HZ = 10.0  # ISO 18738-1 acceleration and jerk filter
 LOWPASS_ORDER = 4
 
 
-def weighting_response(f: npt.NDArray[np.float64], w: dict[str, float]) -> npt.NDArray[np.complex128]:
+def weighting_response(
+    f: npt.NDArray[np.float64], w: dict[str, float]
+) -> npt.NDArray[np.complex128]:
     """Complex response of an ISO 8041 weighting (band limiting x transition x step) at f."""
     s = 2j * np.pi * np.asarray(f, dtype=np.float64)
     w1, w2 = 2 * np.pi * BAND_LO_HZ, 2 * np.pi * BAND_HI_HZ
@@ -50,7 +54,9 @@ def weighting_response(f: npt.NDArray[np.float64], w: dict[str, float]) -> npt.N
     return np.asarray(h, dtype=np.complex128)
 
 
-def butterworth_lowpass(f: npt.NDArray[np.float64], fc: float, order: int) -> npt.NDArray[np.complex128]:
+def butterworth_lowpass(
+    f: npt.NDArray[np.float64], fc: float, order: int
+) -> npt.NDArray[np.complex128]:
     """Analog Butterworth low-pass response from its poles on the unit circle."""
     s = 2j * np.pi * np.asarray(f, dtype=np.float64) / (2 * np.pi * fc)
     h = np.ones_like(s)
@@ -60,7 +66,9 @@ def butterworth_lowpass(f: npt.NDArray[np.float64], fc: float, order: int) -> np
     return np.asarray(h, dtype=np.complex128)
 
 
-def apply_response(x: npt.ArrayLike, fs: float, response) -> npt.NDArray[np.float64]:  # type: ignore[no-untyped-def]
+def apply_response(
+    x: npt.ArrayLike, fs: float, response: Callable[[npt.NDArray[np.float64]], Any]
+) -> npt.NDArray[np.float64]:
     """Filter by multiplying the spectrum; zero padding of 3 s each side keeps the 0.4 Hz
     high-pass from wrapping the end of the record onto its start."""
     a = np.asarray(x, dtype=np.float64)
@@ -116,7 +124,8 @@ def ride_metrics(
         out["horizontal_max_pk_pk"] = float(max(h.max() for h in hp))
         out["horizontal_a95"] = float(max(np.percentile(h, 95) for h in hp))
     if constant is not None:
-        acc = apply_response(x[:, v], fs, lambda f: butterworth_lowpass(f, LOWPASS_HZ, LOWPASS_ORDER))
+        acc = apply_response(
+            x[:, v], fs, lambda f: butterworth_lowpass(f, LOWPASS_HZ, LOWPASS_ORDER))
         rest = float(np.median(x[: max(int(0.5 * fs), 1), v]))  # the record starts at rest
         acc = acc + float(np.mean(x[:, v])) - rest
         jerk = np.gradient(acc, 1 / fs)

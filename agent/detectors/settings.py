@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from agent.detectors.offline import Settings
 from agent.detectors.scoring import NoiseLimits, RideLimits
 from agent.detectors.severity import Thresholds
 from agent.errors import ConfigError
 
 
-def settings_from_section(d: object) -> Settings:
-    g = d.__getitem__  # type: ignore[attr-defined]
+def settings_from_section(d: Mapping[str, Any]) -> Settings:
+    g = d.__getitem__
     if g("critical_score") <= g("warning_score"):
         raise ConfigError(f"detectors.critical_score = {g('critical_score')}: must be above "
                           f"detectors.warning_score ({g('warning_score')})")

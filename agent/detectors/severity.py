@@ -2,7 +2,8 @@
 
 A level is entered when the score reaches its `enter` threshold on `confirm` consecutive
 evaluations, and left only when the score has stayed below `enter * release` for `clear`
-consecutive evaluations, one level at a time. Going up is quick, coming down is deliberate: a wear finding that
+consecutive evaluations, one level at a time. Going up is quick, coming down is deliberate:
+a wear finding that
 was real rarely heals, and an alarm that toggles trains people to ignore it.
 """
 

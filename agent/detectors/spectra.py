@@ -17,6 +17,7 @@ import cext
 Array = npt.NDArray[np.float64]
 
 P_REF_PA = 20e-6  # IEC 61672-1: reference sound pressure, 20 uPa
+MAX_NPERSEG = 8192  # the largest plan the cext FFT core builds
 
 
 def welch_psd(x: npt.ArrayLike, fs: float, resolution_hz: float) -> tuple[Array, Array]:
@@ -25,8 +26,8 @@ def welch_psd(x: npt.ArrayLike, fs: float, resolution_hz: float) -> tuple[Array,
     a = np.ascontiguousarray(x, dtype=np.float64)
     want = 1 << max(6, math.ceil(math.log2(fs / max(resolution_hz, 1e-6))))
     most = 1 << max(6, int(math.log2(max(a.size // 2.5, 64))))
-    nperseg = min(want, most)
-    f, p = _welch(a, fs, nperseg, nperseg // 2)
+    nperseg = min(want, most, MAX_NPERSEG)
+    f, p = cext.welch(a, fs, nperseg, nperseg // 2)
     return np.asarray(f, dtype=np.float64), np.asarray(p, dtype=np.float64)
 
 
@@ -34,8 +35,8 @@ def band_powers(f: Array, p: Array, bands: list[tuple[float, float]]) -> Array:
     """Integral of the PSD over each [lo, hi) band (units^2)."""
     if not bands:
         return np.zeros(0)
-    edges = np.asarray(bands, dtype=np.float64)
-    return np.asarray(_band_energies(f, p, edges), dtype=np.float64)
+    # cext integrates between consecutive edges; order bands may overlap, so one call each.
+    return np.array([float(cext.band_energies(f, p, (lo, hi))[0]) for lo, hi in bands])
 
 
 def refine_peak(f: Array, p: Array, centre: float, rel_tol: float) -> float:
@@ -54,7 +55,9 @@ def refine_peak(f: Array, p: Array, centre: float, rel_tol: float) -> float:
     return float(f[i])
 
 
-def floor_density(f: Array, p: Array, lo: float, hi: float, exclude: list[tuple[float, float]]) -> float:
+def floor_density(
+    f: Array, p: Array, lo: float, hi: float, exclude: list[tuple[float, float]]
+) -> float:
     """Median PSD over [lo, hi) outside the excluded bands: the broadband floor under a line.
     The median ignores the few bins a neighbouring line may still occupy."""
     m = (f >= lo) & (f < hi)
@@ -89,36 +92,3 @@ def third_octave_centres(lo: float, hi: float) -> list[float]:
 def third_octave_bands(lo: float, hi: float) -> list[tuple[float, float]]:
     """Band edges at fm * 10^(-/+1/20) (IEC 61260-1 base-10 edges)."""
     return [(c * 10 ** (-0.05), c * 10 ** 0.05) for c in third_octave_centres(lo, hi)]
-
-
-# --- the DSP core's entry points -----------------------------------------------------------
-# The cext issue exports welch() and band_energies(); until a build that has them is in the
-# tree, the same maths in numpy stands in (Hann window, constant detrend, density scaling, like
-# scipy.signal.welch; band integral over [lo, hi) with the bin width).
-
-
-def _welch_numpy(x: Array, fs: float, nperseg: int, noverlap: int) -> tuple[Array, Array]:
-    nperseg = min(nperseg, x.size)
-    step = nperseg - noverlap
-    frames = np.lib.stride_tricks.sliding_window_view(x, nperseg)[::step]
-    frames = frames - frames.mean(axis=1, keepdims=True)
-    w = np.hanning(nperseg + 1)[:-1]  # periodic Hann, as scipy's get_window("hann")
-    spec = np.abs(np.fft.rfft(frames * w, axis=1)) ** 2
-    p = spec.mean(axis=0) / (fs * float(np.sum(w * w)))
-    if nperseg % 2 == 0:
-        p[1:-1] *= 2
-    else:
-        p[1:] *= 2
-    return np.fft.rfftfreq(nperseg, 1 / fs), p
-
-
-def _band_energies_numpy(f: Array, p: Array, edges: Array) -> Array:
-    df = float(f[1] - f[0])
-    c = np.concatenate([[0.0], np.cumsum(p) * df])
-    lo = np.searchsorted(f, edges[:, 0], side="left")
-    hi = np.searchsorted(f, edges[:, 1], side="left")
-    return np.asarray(c[hi] - c[lo], dtype=np.float64)
-
-
-_welch = getattr(cext, "welch", None) or _welch_numpy
-_band_energies = _band_energies_numpy

@@ -28,8 +28,8 @@ class Status:
 
 
 class WearTracker:
-    def __init__(self, thresholds: Thresholds = Thresholds(), alpha: float = 0.25) -> None:
-        self.thresholds = thresholds
+    def __init__(self, thresholds: Thresholds | None = None, alpha: float = 0.25) -> None:
+        self.thresholds = thresholds or Thresholds()
         self.alpha = alpha
         self.trends: dict[str, Trend] = {}
         self.latches: dict[str, SeverityLatch] = {}
@@ -54,7 +54,7 @@ class WearTracker:
         write_json_atomic(path, self.to_json())
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str], thresholds: Thresholds = Thresholds(),
+    def load(cls, path: str | os.PathLike[str], thresholds: Thresholds | None = None,
              alpha: float = 0.25) -> WearTracker:
         """Restore saved state; a missing file is a fresh start, a damaged one an error."""
         tr = cls(thresholds, alpha)
@@ -66,7 +66,7 @@ class WearTracker:
         try:
             for kind, st in d["kinds"].items():
                 tr.trends[kind] = Trend.from_dict(st["trend"])
-                tr.latches[kind] = SeverityLatch.from_dict(thresholds, st["severity"])
+                tr.latches[kind] = SeverityLatch.from_dict(tr.thresholds, st["severity"])
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise InputError(f"{path}: detector state is malformed: {exc!r}") from None
         return tr

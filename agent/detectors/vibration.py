@@ -218,9 +218,5 @@ def _band_envelope(
 
 
 def _kurtosis(x: np.ndarray) -> float:
-    k = getattr(spectra.cext, "kurtosis", None)
-    if k is not None:
-        return float(k(np.ascontiguousarray(x)))
-    d = x - x.mean()
-    v = float(np.mean(d**2))
-    return float(np.mean(d**4) / (v * v)) if v > 0 else 0.0
+    k = float(spectra.cext.time_features(np.ascontiguousarray(x)).kurtosis)
+    return k if math.isfinite(k) else 0.0

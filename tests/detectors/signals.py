@@ -26,7 +26,8 @@ def car_vibration(
     x[:, 2] += line * 10 ** (strand_db / 20) * np.sin(2 * np.pi * f_s * t + r.uniform(0, 6))
     f_sh = lift.sheave_hz(speed)
     for k in (1, 2, 3):
-        x[:, 2] += line * 10 ** (sheave_db / 20) * np.sin(2 * np.pi * k * f_sh * t + r.uniform(0, 6))
+        ph = r.uniform(0, 6)
+        x[:, 2] += line * 10 ** (sheave_db / 20) * np.sin(2 * np.pi * k * f_sh * t + ph)
     if impacts:
         ring = np.exp(-np.arange(64) / 6.0) * np.sin(2 * np.pi * 1100 * np.arange(64) / FS)
         for t0 in np.arange(r.uniform(0, 1 / f_sh), t[-1] - 0.03, 1 / f_sh):

@@ -67,7 +67,8 @@ def test_impacts_raise_kurtosis_and_envelope_orders():
 @pytest.mark.parametrize("f, db", [(31.5, -39.4), (100.0, -19.1), (1000.0, 0.0),
                                    (4000.0, 1.0), (10000.0, -2.5)])
 def test_a_weighting_matches_iec_61672_table(f, db):
-    assert 10 * math.log10(spectra.a_weighting_gain(np.array([f]))[0]) == pytest.approx(db, abs=0.15)
+    gain = spectra.a_weighting_gain(np.array([f]))[0]
+    assert 10 * math.log10(gain) == pytest.approx(db, abs=0.15)
 
 
 @pytest.mark.parametrize("f, wk, wd", [(0.5, 0.418, 0.853), (1.0, 0.482, 1.011),
