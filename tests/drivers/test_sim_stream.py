@@ -146,3 +146,39 @@ def test_backoff_doubles_up_to_the_cap_while_nothing_listens():
             attempts.append(round(clock.t, 2))
     os.rmdir(d)
     assert attempts[:5] == [0.0, 0.1, 0.3, 0.7, 1.1]
+
+
+def test_against_the_virtual_elevators_own_stream_server():
+    import asyncio
+    import threading
+
+    from drivers.sim.stream import SensorStreamServer
+
+    d = tempfile.mkdtemp(prefix="lg-sim-")
+    path = os.path.join(d, "sensors.sock")
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    server = SensorStreamServer(path)
+    try:
+        asyncio.run_coroutine_threadsafe(server.start(), loop).result(5)
+        src = SimStreamSource(path, "accel", Clock())
+        src.read()
+        end = time.monotonic() + 5
+        while server.client_count == 0 and time.monotonic() < end:
+            time.sleep(0.001)
+
+        def publish(blocks):
+            loop.call_soon_threadsafe(server.publish, blocks)
+
+        publish([blk("accel", 0), blk("audio", 0, 320, 16000.0), blk("accel", 1)])
+        got = collect(src, 2)
+        assert [(b.seq, b.dropped) for b in got] == [(0, 0), (1, 0)]
+        np.testing.assert_array_equal(got[1].data, blk("accel", 1).data)
+        src.close()
+    finally:
+        asyncio.run_coroutine_threadsafe(server.stop(), loop).result(5)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+        loop.close()
+        os.rmdir(d)
