@@ -76,7 +76,7 @@ def apply_response(
     pad = int(3 * fs)
     n = a.size + 2 * pad
     spec = np.fft.rfft(np.concatenate([np.zeros(pad), a, np.zeros(pad)]))
-    f = np.fft.rfftfreq(n, 1 / fs)
+    f = np.fft.rfftfreq(n, 1 / fs).astype(np.float64)
     y = np.fft.irfft(spec * response(f), n)
     return np.asarray(y[pad : pad + a.size], dtype=np.float64)
 
