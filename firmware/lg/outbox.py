@@ -127,6 +127,15 @@ class Outbox:
         self.index.append((name, alarm))
         return name
 
+    def next_seq(self, channel: str) -> int:
+        """Next seq of a channel that is not outboxed (the retained state), kept durable."""
+        seq = self.seq.get(channel, 0) + 1
+        seqs = dict(self.seq)
+        seqs[channel] = seq
+        self._write_atomic(STATE, json.dumps({"next": self.next, "seq": seqs}).encode())
+        self.seq[channel] = seq
+        return seq
+
     def _evict_one(self) -> bool:
         for i, (name, alarm) in enumerate(self.index):
             if not alarm:
