@@ -17,6 +17,8 @@ import pytest
 
 from drivers.sim.link import PtyPair
 
+ROOT = Path(__file__).resolve().parents[2]
+
 
 @pytest.fixture
 def pty_pair(tmp_path: Path) -> Iterator[PtyPair]:
@@ -33,7 +35,7 @@ def pty_pair(tmp_path: Path) -> Iterator[PtyPair]:
 class SimProcess:
     """`liftguard sim run` as a child process; endpoints parsed from its stdout."""
 
-    def __init__(self, args: list[str], cwd: Path) -> None:
+    def __init__(self, args: list[str], cwd: Path = ROOT) -> None:
         self.args = args
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "agent.cli", "sim", "run", *args],
@@ -97,14 +99,14 @@ def child_pids(parent: int, name: str) -> list[int]:
 
 
 @pytest.fixture
-def start_sim(tmp_path: Path) -> Iterator[object]:
+def start_sim() -> Iterator[object]:
     """Call with CLI args; every sim started is stopped at the end, socat children included."""
     if shutil.which("socat") is None:
         pytest.skip("socat not installed")
     started: list[SimProcess] = []
 
     def start(*args: str) -> SimProcess:
-        sim = SimProcess(list(args), tmp_path)
+        sim = SimProcess(list(args))
         started.append(sim)
         return sim
 

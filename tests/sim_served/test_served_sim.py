@@ -1,0 +1,171 @@
+"""`liftguard sim run` as a subprocess, seen from outside: mbpoll and our probe master on the
+controller pty, the control socket, the sensor socket. Every sim is stopped by PID."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+import serial
+
+from drivers.blocks import BlockDecoder
+from drivers.sim.control import send
+from drivers.sim.master import BadFrame, CrcMismatch, NoResponse, ProbeError, RegisterProbe
+from drivers.sim.wire import LineSettings
+from tests.sim_served.conftest import ROOT, child_pids
+from tests.sim_served.mbpoll import mbpoll, needs_mbpoll
+
+pytestmark = needs_mbpoll
+
+SPEED, RATED_SPEED, SYSTEM_STATUS, FAULT = 0x1010, 0x1011, 0x101D, 0x8000
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "agent.cli", "sim", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60, check=False)
+
+
+def probe(port: str, baud: int = 19200, timeout: float = 0.3) -> RegisterProbe:
+    return RegisterProbe(serial.serial_for_url(port, baudrate=baud), timeout=timeout)
+
+
+def test_mbpoll_reads_the_configured_rated_speed(start_sim):
+    sim = start_sim("--calls", "none", "--set", "lift.rated_speed_mps=2.5")
+    poll = mbpoll(sim.controller, RATED_SPEED)
+    assert poll.returncode == 0, poll.stderr
+    assert poll.values == [2500]
+
+
+def test_mbpoll_sees_running_speed_rise_and_fall_through_a_trip(start_sim):
+    sim = start_sim("--calls", "none")
+    send(sim.control, {"cmd": "call", "floor": 3})
+    speeds: list[int] = []
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        poll = mbpoll(sim.controller, SPEED)
+        assert poll.returncode == 0, poll.stderr
+        speeds += poll.values
+        if max(speeds) > 0 and speeds[-1] == 0:
+            break
+    peak = speeds.index(max(speeds))
+    assert max(speeds) > 1000  # mm/s: a two-floor trip gets well into its cruise
+    assert max(speeds) <= 1750 * 1.01  # never beyond the rated speed
+    assert speeds[0] == 0 and speeds[-1] == 0
+    assert any(0 < s < max(speeds) for s in speeds[:peak])  # seen rising...
+    assert any(0 < s < max(speeds) for s in speeds[peak:])  # ...and falling
+
+
+@pytest.mark.parametrize(("baud", "parity"), [(9600, "N"), (9600, "E"), (19200, "N"),
+                                              (19200, "E")])
+def test_the_wire_paces_transactions_near_but_not_above_the_wire_limit(start_sim, baud, parity):
+    # A sanity bound only; benchmarks/sim_wire.py measures the ratio precisely.
+    sim = start_sim("--calls", "none", "--baud", str(baud), "--parity", parity)
+    master = probe(sim.controller, baud)
+    master.read(SPEED, 8)
+    n, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < 1.0:
+        master.read(SPEED, 8)
+        n += 1
+    per_transaction = (time.perf_counter() - t0) / n
+    limit = LineSettings(baud, parity).read_transaction_time(8)
+    assert limit * 0.98 <= per_transaction < limit * 3
+
+
+def test_an_injected_controller_fault_shows_in_the_registers(start_sim):
+    sim = start_sim("--calls", "none")
+    assert mbpoll(sim.controller, FAULT).values == [0]
+    result = cli("inject", "--control", sim.control, "controller_fault=14")
+    assert result.returncode == 0, result.stderr
+    assert mbpoll(sim.controller, FAULT).values == [14]
+    (status,) = mbpoll(sim.controller, SYSTEM_STATUS).values
+    assert (status >> 4) & 0xF == 5  # mode: fault (REFERENCE 2, 0x101D bits 4-7)
+
+
+def test_an_unplugged_controller_is_silent_until_cleared(start_sim):
+    sim = start_sim("--calls", "none")
+    assert cli("inject", "--control", sim.control, "controller_unplugged=1").returncode == 0
+    with pytest.raises(NoResponse):
+        probe(sim.controller).read(RATED_SPEED, 1)
+    poll = mbpoll(sim.controller, RATED_SPEED, timeout=0.3)
+    assert poll.returncode != 0 and "timed out" in poll.stderr
+    assert cli("clear", "--control", sim.control, "controller_unplugged").returncode == 0
+    assert mbpoll(sim.controller, RATED_SPEED).values == [1750]
+
+
+def test_bus_noise_shows_as_crc_errors_and_garbage_until_cleared(start_sim):
+    sim = start_sim("--calls", "none", "--seed", "3")
+    assert cli("inject", "--control", sim.control, "bus_noise=0.5").returncode == 0
+    master = probe(sim.controller, timeout=0.2)
+    seen: set[str] = set()
+    for _ in range(200):
+        try:
+            master.read(SPEED, 8)
+            seen.add("ok")
+        except (CrcMismatch, BadFrame) as exc:
+            seen.add(type(exc).__name__)
+        except ProbeError:
+            seen.add("other")
+        if "ok" in seen and seen & {"CrcMismatch", "BadFrame"}:
+            break
+    assert "ok" in seen and seen & {"CrcMismatch", "BadFrame"}, seen
+    assert cli("clear", "--control", sim.control, "bus_noise").returncode == 0
+    results = []
+    for _ in range(5):  # a garbled frame may still sit in a receive buffer once
+        try:
+            master.read(SPEED, 8)
+            results.append(True)
+        except ProbeError:
+            results.append(False)
+    assert results[-3:] == [True, True, True]
+
+
+def test_sensor_socket_streams_accel_and_audio_blocks(start_sim):
+    sim = start_sim("--calls", "none")
+    decoder = BlockDecoder()
+    blocks = []
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(5)
+        s.connect(sim.endpoints["sensors"])
+        deadline = time.monotonic() + 1.0
+        while time.monotonic() < deadline:
+            blocks += decoder.feed(s.recv(65536))
+    accel = [b for b in blocks if b.stream == "accel"]
+    audio = [b for b in blocks if b.stream == "audio"]
+    assert accel and audio
+    assert accel[0].fs == 3200 and accel[0].channels == ("x", "y", "z")
+    assert audio[0].fs == 16000 and audio[0].channels == ("p",)
+    seqs = [b.seq for b in accel]
+    assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))
+    assert abs(accel[-1].t0 - time.time()) < 5  # epoch-based timestamps
+
+
+def test_status_reports_the_car_and_the_line(start_sim):
+    sim = start_sim("--calls", "none", "--baud", "9600", "--parity", "E")
+    result = cli("status", "--control", sim.control, "--json")
+    assert result.returncode == 0, result.stderr
+    import json
+
+    status = json.loads(result.stdout)
+    assert status["floor"] == 1 and status["door"] == "closed"
+    assert status["served"]["line"] == "9600 8E1"
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_stop_signal_ends_the_sim_cleanly_with_no_socat_left(start_sim, tmp_path, sig):
+    link = tmp_path / "lift0"
+    sim = start_sim("--calls", "none", "--link", str(link))
+    assert os.path.realpath(link) == sim.controller
+    socats = sim.socat_pids()
+    assert len(socats) == 2
+    assert sim.stop(sig) == 0
+    for pid in socats:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+    assert not link.exists() and not link.is_symlink()
+    assert not os.path.exists(sim.control) and not os.path.exists(sim.endpoints["sensors"])
+    assert not child_pids(sim.proc.pid, "socat")
