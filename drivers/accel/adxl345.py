@@ -65,6 +65,12 @@ SELF_TEST_SCALE_3V3 = (1.77, 1.77, 1.47)
 class Adxl345Spi:
     def __init__(self, bus: SpiBus) -> None:
         self.bus = bus
+        # the FIFO drain repeats one transaction up to 33 times per read: build it once
+        self._sample_cmd = bytes([SPI_READ | SPI_MB | DATAX0]) + bytes(6)
+
+    def read_sample(self) -> bytes:
+        """DATAX0..DATAZ1 in one multiple-byte read (pops one FIFO entry)."""
+        return self.bus.transfer(self._sample_cmd)[1:]
 
     def read(self, register: int, n: int = 1) -> bytes:
         cmd = SPI_READ | (SPI_MB if n > 1 else 0) | register
@@ -86,6 +92,9 @@ class Adxl345I2c:
 
     def write(self, register: int, value: int) -> None:
         self.bus.write_byte(self.address, register, value)
+
+    def read_sample(self) -> bytes:
+        return self.bus.read_block(self.address, DATAX0, 6)
 
 
 @dataclass(frozen=True)
@@ -131,6 +140,12 @@ class Adxl345:
     def dropped(self) -> int:
         return self._timeline.dropped_total
 
+    @property
+    def read_deadline_s(self) -> float:
+        """Read at least this often or the FIFO overruns (10 ms at 3200 Hz): the runtime
+        polls from a thread of its own at a fraction of it."""
+        return FIFO_DEPTH / self.odr
+
     def check_id(self) -> None:
         devid = self.regs.read(DEVID)[0]
         if devid != DEVID_VALUE:
@@ -165,7 +180,8 @@ class Adxl345:
         # One 6-byte multiple-byte read per FIFO entry: the FIFO pops when the data registers
         # have been read ("Retrieving Data from FIFO"); the CS toggle between reads leaves the
         # required 5 us gap at any SPI clock the Pi produces.
-        raw = b"".join(self.regs.read(DATAX0, 6) for _ in range(n))
+        read_sample = self.regs.read_sample
+        raw = b"".join([read_sample() for _ in range(n)])
         return np.frombuffer(raw, "<i2").reshape(n, 3)
 
     def read(self) -> list[SampleBlock]:

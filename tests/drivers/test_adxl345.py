@@ -167,3 +167,8 @@ def test_close_puts_the_chip_in_standby_and_closes_the_bus():
     dev.configure()
     dev.close()
     assert chip.regs[0x2D] == 0 and chip.closed
+
+
+def test_read_deadline_is_the_fifo_fill_time():
+    dev, _, _ = make(odr_hz=3200.0)
+    assert dev.read_deadline_s == pytest.approx(0.01)
