@@ -133,7 +133,7 @@ def _frequency_grid(n: int, fs: float, w: np.ndarray, scaling: str,
         if window_key is None:
             return entry
         cache[key] = entry
-    return cache[key]  # type: ignore[no-any-return]
+    return cache[key]
 
 
 def welch(x: Any, fs: float = 1.0, nperseg: int = 256, noverlap: int | None = None,
