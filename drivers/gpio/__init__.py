@@ -12,12 +12,17 @@ from typing import Any
 from agent.errors import ConfigError
 from drivers.gpio.pins import PinFactory
 
-BACKENDS = ("sim", "rpigpio")
+BACKENDS = ("sim", "rpigpio", "none")
 
 
-def open_pin_factory(section: Mapping[str, Any], clock: Callable[[], float]) -> PinFactory:
-    """The pin factory named by `[gpio] backend`; the real one is imported only when chosen."""
+def open_pin_factory(
+    section: Mapping[str, Any], clock: Callable[[], float]
+) -> PinFactory | None:
+    """The pin factory named by `[gpio] backend` (None for "none": a box without GPIO
+    devices); the real one is imported only when chosen."""
     backend = section["backend"]
+    if backend == "none":
+        return None
     if backend == "sim":
         from drivers.gpio.sim import SimPinFactory
 

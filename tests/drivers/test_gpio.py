@@ -260,3 +260,7 @@ def test_rpigpio_backend_off_a_pi_gives_one_line(monkeypatch, clock):
     monkeypatch.setattr(sys, "meta_path", [Finder(), *sys.meta_path])
     with pytest.raises(HardwareUnavailable, match="only be run on a Raspberry Pi"):
         open_pin_factory({"backend": "rpigpio"}, clock)
+
+
+def test_none_backend_has_no_pins(clock):
+    assert open_pin_factory({"backend": "none"}, clock) is None
