@@ -29,8 +29,8 @@ def test_rise_per_i2_grows_with_fan_failure():
 def test_steady_rise_is_losses_through_rth():
     tp = ThermalParams()
     rise = steady_rise_per_i2() * 20.0**2
-    assert rise == pytest.approx(tp.rth_fan_k_per_w * (tp.loss_w_per_a * 20 + tp.loss_w_per_a2 * 400),
-                                 rel=1e-3)
+    losses = tp.loss_w_per_a * 20 + tp.loss_w_per_a2 * 400
+    assert rise == pytest.approx(tp.rth_fan_k_per_w * losses, rel=1e-3)
 
 
 def traffic_rise(*faults):
