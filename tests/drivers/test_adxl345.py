@@ -172,3 +172,16 @@ def test_close_puts_the_chip_in_standby_and_closes_the_bus():
 def test_read_deadline_is_the_fifo_fill_time():
     dev, _, _ = make(odr_hz=3200.0)
     assert dev.read_deadline_s == pytest.approx(0.01)
+
+
+def test_i2c_drain_reads_each_sample_as_one_6_byte_block():
+    dev, chip, clock = make("i2c", signal=lambda t: (0.0, 1.0, -1.0), odr_hz=800.0,
+                            watermark=8)
+    dev.configure()
+    clock.t += 9.2 / 800
+    start = len(chip.log)
+    (block,) = dev.read()
+    ops = [op.hex(" ") for op, _ in chip.log[start:]]
+    assert ops == ["a7 30 01", "a7 39 01"] + ["a7 32 06"] * block.n
+    assert chip.log[-1][1] == bytes([0x00, 0x00, 0x00, 0x01, 0x00, 0xFF])  # 0, +256, -256 LSB
+    np.testing.assert_allclose(block.data[-1], [0.0, G, -G], atol=1e-5)

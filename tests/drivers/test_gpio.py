@@ -3,6 +3,8 @@
 import sys
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from agent.errors import ConfigError, HardwareUnavailable
 from drivers.gpio import open_pin_factory
@@ -10,6 +12,7 @@ from drivers.gpio.devices import (
     AlarmRelay,
     ButtonEvent,
     Buzzer,
+    Debouncer,
     DoorContact,
     DoorEvent,
     MaintenanceButton,
@@ -264,3 +267,23 @@ def test_rpigpio_backend_off_a_pi_gives_one_line(monkeypatch, clock):
 
 def test_none_backend_has_no_pins(clock):
     assert open_pin_factory({"backend": "none"}, clock) is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(1, 29), min_size=1, max_size=30), st.booleans(),
+       st.integers(30, 200))
+def test_debouncer_ignores_runs_shorter_than_hold_and_follows_longer_ones(runs, start, last):
+    """Raw level changes every `runs[i]` ms (all shorter than the 30 ms hold), then settles
+    for `last` ms (>= hold): no change until the settled run, then exactly its level."""
+    deb = Debouncer(start, 0.030)
+    level, t, changes = start, 0, 0
+    for r in runs:
+        level = not level
+        for ms in range(r):
+            changes += deb.feed(level, (t + ms) / 1000)
+        t += r
+    assert changes == 0 and deb.stable == start
+    level = not level
+    for ms in range(last + 1):
+        changes += deb.feed(level, (t + ms) / 1000)
+    assert deb.stable == level and changes == (1 if level != start else 0)
