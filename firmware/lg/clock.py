@@ -23,6 +23,9 @@ except AttributeError:  # CPython
         time.sleep(us / 1e6)
 
 
+EPOCH_OFFSET = 0 if time.gmtime(0)[0] == 1970 else 946684800
+
+
 class SystemClock:
     def ticks_us(self) -> int:
         return _ticks_us()
@@ -35,5 +38,6 @@ class SystemClock:
             _sleep_us(us)
 
     def time(self) -> float:
-        """Wall-clock seconds (after NTP on the board), for payload timestamps."""
-        return time.time()
+        """Unix time (seconds since 1970, after NTP on the board). Ports whose own epoch is
+        2000 get the 30-year offset added, so timestamps mean the same on every box."""
+        return time.time() + EPOCH_OFFSET
