@@ -29,7 +29,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from agent.errors import InputError
+from agent.errors import HardwareUnavailable, InputError
 
 EPILOG = """\
 line: 19200 baud, 8N1, device id 1 unless given. Ptys reject parity settings, so the pty
@@ -169,7 +169,8 @@ def _run(args: argparse.Namespace) -> int:
             print(text)
         sys.stdout.flush()
         while not sim.wait(0.5):
-            pass
+            if reason := sim.failure():
+                raise HardwareUnavailable(reason)
     finally:
         sim.stop()
         for s, handler in previous.items():

@@ -31,6 +31,7 @@ class PtyPair:
     """Two ptys joined by socat; `a` and `b` are their /dev/pts paths once started."""
 
     def __init__(self, workdir: Path, name: str) -> None:
+        self.name = name
         self._links = (workdir / f"{name}-a", workdir / f"{name}-b")
         self._proc: subprocess.Popen[bytes] | None = None
         self.a = ""
@@ -39,6 +40,9 @@ class PtyPair:
     @property
     def pid(self) -> int | None:
         return self._proc.pid if self._proc else None
+
+    def alive(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
 
     def start(self) -> None:
         socat = shutil.which("socat")

@@ -73,11 +73,16 @@ class WireRelay:
         self._thread: threading.Thread | None = None
         self._last_idle_check = clock()
         self.counters = WireCounters()
+        self._last_error = ""
 
     def set_faults(self, *, silent: bool, noise: float) -> None:
         """`silent`: the controller is unplugged or unpowered; `noise`: bus noise 0..1."""
         self._silent = silent
         self._noise.level = max(0.0, min(1.0, noise))
+
+    @property
+    def thread(self) -> threading.Thread | None:
+        return self._thread
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="sim-wire", daemon=True)
@@ -109,13 +114,19 @@ class WireRelay:
                 except Exception as exc:  # pyserial raises SerialException on a dead pty
                     if self._stop.is_set():
                         return
-                    log.warning("wire: read failed: %s", exc)
+                    self._log_once(f"wire: read failed: {exc}")
                     time.sleep(IDLE_POLL)
                     continue
                 if data:
                     self._accept(direction, now, data)
             self._idle_noise(now)
             self._deliver(self._clock())
+
+    def _log_once(self, message: str) -> None:
+        """A failing port fails the same way every poll: say so once (STYLE 7)."""
+        if message != self._last_error:
+            log.warning("%s", message)
+            self._last_error = message
 
     def _accept(self, direction: int, now: float, data: bytes) -> None:
         c = self.counters

@@ -149,6 +149,7 @@ class ServedSim:
         self._slave: ControllerSlave | None = None
         self._streams: SensorStreamServer | None = None
         self._control: ControlServer | None = None
+        self._model_error = ""
         self.started_at = 0.0
         self.endpoints: Endpoints | None = None
 
@@ -216,6 +217,20 @@ class ServedSim:
     def request_stop(self) -> None:
         self._stop.set()
 
+    def failure(self) -> str:
+        """Why the running sim cannot go on ("" while all is well): a part that died."""
+        if self._model_error:
+            return f"the model failed: {self._model_error}"
+        for pair in self._pairs:
+            if not pair.alive():
+                return f"socat (pid {pair.pid}) for the {pair.name} pty pair exited"
+        relay_thread = self._relay.thread if self._relay else None
+        threads = [self._model_thread, self._loop_thread, relay_thread]
+        for thread in threads:
+            if thread is not None and not thread.is_alive():
+                return f"thread {thread.name} stopped"
+        return ""
+
     def stop(self) -> None:
         if self._stopped:
             return
@@ -251,6 +266,13 @@ class ServedSim:
     # -- model thread -----------------------------------------------------------------------
 
     def _run_model(self) -> None:
+        try:
+            self._step_in_real_time()
+        except Exception as exc:  # reported by failure(); the CLI exits non-zero
+            self._model_error = f"{type(exc).__name__}: {exc}"
+            raise
+
+    def _step_in_real_time(self) -> None:
         last = time.monotonic()
         next_tick = last + TICK
         while not self._stop.is_set():

@@ -3,6 +3,7 @@ controller pty, the control socket, the sensor socket. Every sim is stopped by P
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -30,8 +31,19 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=60, check=False)
 
 
+_open_ports: list[serial.Serial] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_ports():
+    yield
+    while _open_ports:
+        _open_ports.pop().close()
+
+
 def probe(port: str, baud: int = 19200, timeout: float = 0.3) -> RegisterProbe:
-    return RegisterProbe(serial.serial_for_url(port, baudrate=baud), timeout=timeout)
+    _open_ports.append(serial.serial_for_url(port, baudrate=baud))
+    return RegisterProbe(_open_ports[-1], timeout=timeout)
 
 
 def test_mbpoll_reads_the_configured_rated_speed(start_sim):
@@ -148,8 +160,6 @@ def test_status_reports_the_car_and_the_line(start_sim):
     sim = start_sim("--calls", "none", "--baud", "9600", "--parity", "E")
     result = cli("status", "--control", sim.control, "--json")
     assert result.returncode == 0, result.stderr
-    import json
-
     status = json.loads(result.stdout)
     assert status["floor"] == 1 and status["door"] == "closed"
     assert status["served"]["line"] == "9600 8E1"
@@ -169,3 +179,14 @@ def test_a_stop_signal_ends_the_sim_cleanly_with_no_socat_left(start_sim, tmp_pa
     assert not link.exists() and not link.is_symlink()
     assert not os.path.exists(sim.control) and not os.path.exists(sim.endpoints["sensors"])
     assert not child_pids(sim.proc.pid, "socat")
+
+
+def test_a_dead_socat_stops_the_sim_with_a_one_line_error(start_sim):
+    sim = start_sim("--calls", "none")
+    first, second = sim.socat_pids()
+    os.kill(first, signal.SIGTERM)  # a socat of the sim this test started
+    assert sim.proc.wait(10) != 0
+    last = sim.proc.stderr.read().strip().splitlines()[-1]
+    assert last.startswith("liftguard sim: error: socat") and "exited" in last
+    with pytest.raises(ProcessLookupError):
+        os.kill(second, 0)
