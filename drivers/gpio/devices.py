@@ -161,7 +161,8 @@ class Debouncer:
         """Feed a raw sample; returns True when the stable level changed."""
         if level != self._candidate:
             self._candidate, self._since = level, now
-        if self._candidate != self.stable and now - self._since >= self._hold:
+        # 1 ns of slack: times are floats, and 0.059 - 0.029 must count as 30 ms
+        if self._candidate != self.stable and now - self._since >= self._hold - 1e-9:
             self.stable = self._candidate
             return True
         return False
@@ -208,7 +209,7 @@ class MaintenanceButton:
                 self._pressed_at = None
         if (
             self._deb.stable and self._pressed_at is not None and not self._long_sent
-            and now - self._pressed_at >= self._long_s
+            and now - self._pressed_at >= self._long_s - 1e-9
         ):
             self._long_sent = True  # one long press per hold, however long it is held
             events.append(ButtonEvent("long_press", now))
