@@ -99,6 +99,11 @@ class CarState:
         if "door_zone_up" not in r and "door_zone_down" not in r:
             zone = None
         locks = [_flag(r, n) for n in ("car_door_lock_ok", "hall_door_lock_ok") if n in r]
+        # The door-lock contacts sit after the safety chain in the high-voltage circuit: with
+        # the chain open they carry no voltage and read open whatever the doors do, so then
+        # only the car-top close limit (a separate low-voltage input) tells us anything.
+        if r.get("safety_circuit_ok") is False:
+            locks = []
         door_closed = _all(*locks) if locks else _flag(r, "door_close_limit")
         load = r.get("load_pct")
         return cls(

@@ -36,6 +36,7 @@ from drivers.controller.rtu import ReadRequest, scan_response, t35
 from drivers.rs485.direction import AutoDirection, Direction
 
 Clock = Callable[[], float]
+SLEEP_MARGIN_S = 0.001
 
 
 class RtuLink:
@@ -53,6 +54,7 @@ class RtuLink:
         settle_s: float = 0.02,
     ) -> None:
         self.port = port
+        self.char_s = bits_per_char / baudrate
         self.gap_s = t35(baudrate, bits_per_char)
         # Once bytes have arrived that are not (yet) a valid response, this much silence means
         # the slave has finished talking: fail now instead of waiting out the deadline. It is
@@ -98,6 +100,13 @@ class RtuLink:
                 dropped += scan.skipped
                 continue
             heard = dropped + len(buf)
+            rest = (scan.need - 1) * self.char_s - SLEEP_MARGIN_S
+            if heard and rest > SLEEP_MARGIN_S:
+                # The rest of this frame cannot arrive faster than the wire carries it: sleep
+                # through most of it instead of waking for every byte (a UART or pty hands
+                # bytes over one by one; per-byte wake-ups cost CPU on a busy Pi). The margin
+                # absorbs sleep overshoot so the last bytes are still caught by select().
+                time.sleep(max(0.0, min(deadline - self.clock(), rest)))
             # with junk in hand, wait only until the line settles; otherwise until the deadline
             until = min(deadline, self.clock() + self.settle_s) if heard else deadline
             chunk = self._read(max(scan.need, 1), until)
