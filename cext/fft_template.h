@@ -303,24 +303,26 @@ static void FN(lg_power)(PLAN *pl, const REAL *restrict x, const REAL *restrict 
     (void)xtr; /* bin h/2 is its own twin */
     (void)xti;
     const REAL pmid = xkr * xkr + xki * xki;
-    if (!accumulate) {
-        out[0] = 0;
-        out[h] = 0;
-        out[half] = 0;
+    if (accumulate) {
+        out[0] += p0;
+        out[h] += ph;
+        out[half] += pmid;
         LG_IVDEP
-    for (Py_ssize_t k = 1; k < half; k++) {
-            out[k] = 0;
-            out[h - k] = 0;
+        for (Py_ssize_t k = 1; k < half; k++) {
+            LG_UNTANGLE(ar[k], ai[k], ar[h - k], ai[h - k], pc[k], ps[k]);
+            out[k] += xkr * xkr + xki * xki;
+            out[h - k] += xtr * xtr + xti * xti;
         }
-    }
-    out[0] += p0;
-    out[h] += ph;
-    out[half] += pmid;
-    LG_IVDEP
-    for (Py_ssize_t k = 1; k < half; k++) {
-        LG_UNTANGLE(ar[k], ai[k], ar[h - k], ai[h - k], pc[k], ps[k]);
-        out[k] += xkr * xkr + xki * xki;
-        out[h - k] += xtr * xtr + xti * xti;
+    } else {
+        out[0] = p0;
+        out[h] = ph;
+        out[half] = pmid;
+        LG_IVDEP
+        for (Py_ssize_t k = 1; k < half; k++) {
+            LG_UNTANGLE(ar[k], ai[k], ar[h - k], ai[h - k], pc[k], ps[k]);
+            out[k] = xkr * xkr + xki * xki;
+            out[h - k] = xtr * xtr + xti * xti;
+        }
     }
 }
 
