@@ -26,6 +26,7 @@ E41_SAFETY, E42_DOOR_LOCK, E43_UP_LIMIT, E44_DOWN_LIMIT = 41, 42, 43, 44
 E48_DOOR_OPEN, E49_DOOR_CLOSE, E56_OVERSPEED = 48, 49, 56
 CLOSE_STALL = 0.3  # a door that fails to close sticks about a third open
 LOCK_CHECK_S = 0.3  # controller waits for the lock circuit after the close limit
+CROSSING_S = 0.6  # a person interrupts the light curtain for about this long
 
 
 @dataclass
@@ -62,6 +63,7 @@ class Car:
         self.events: list[tuple[float, str]] = []
         self._transfers: list[tuple[str, Passenger]] = []
         self._last_transfer = 0.0
+        self._crossing_t = -1e9
         self._overrun_armed = False
         self.external_hold = False  # the drive's own protections (E09, E14) hold the car
 
@@ -213,7 +215,7 @@ class Car:
             self._goto("open_hold", t)
 
     def _in_open_hold(self, t: float, dt: float, p: float, v: float) -> None:
-        self.light_curtain = False
+        self.light_curtain = t - self._crossing_t < CROSSING_S
         if self._transfers and t - self._last_transfer >= self.lift.boarding_s:
             kind, person = self._transfers.pop(0)
             if kind == "off":
@@ -222,7 +224,7 @@ class Car:
                 self.waiting[self.floor].remove(person)
                 self.riders.append(person)
             self.light_curtain = True
-            self._last_transfer = t
+            self._crossing_t = self._last_transfer = t
         if not self._transfers and t - self._last_transfer >= self.lift.door_hold_s:
             self._goto("closing", t)
 

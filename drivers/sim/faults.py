@@ -66,8 +66,8 @@ _SPECS = [
     FaultSpec("trapped", "choice", "car stops with doors shut and an occupant",
               choices=("between_floors", "at_floor")),
     FaultSpec("door_open_while_running", "bool", "car door lock opens during the next run: E42"),
-    FaultSpec("overspeed", "factor", "car runs faster than commanded; E56 past the trip ratio",
-              min=1.0, max=1.6),
+    FaultSpec("overspeed", "factor", "from the next trip the car runs this much faster than "
+              "commanded; E56 past lift.overspeed_trip_ratio", min=1.0, max=1.6),
     FaultSpec("top_overrun", "bool", "car runs past the top floor onto the limits: E43"),
     FaultSpec("bottom_overrun", "bool", "car runs past the bottom floor onto the limits: E44"),
     FaultSpec("safety_circuit_open", "bool", "safety chain opens: E41, brake stop"),

@@ -122,3 +122,11 @@ def test_same_seed_gives_the_same_run_and_another_seed_differs():
     rows3, acc3 = run(8)
     assert rows1 == rows2 and np.array_equal(acc1, acc2)
     assert rows1 != rows3 and not np.array_equal(acc1, acc3)
+
+
+def test_light_curtain_is_interrupted_while_each_passenger_crosses():
+    model = quiet_model(script=[(0.0, 1, 2), (0.0, 1, 2), (0.0, 1, 2)])
+    rows = sample(model, 12.0, dt=0.05)
+    starts = edges(rows, "light_curtain_front")
+    assert len(starts) == 3  # one interruption per person boarding
+    assert np.all(np.diff(starts) == pytest.approx(model.params.lift.boarding_s, abs=0.02))

@@ -209,3 +209,19 @@ def test_bad_injection_raises_a_one_line_fault_error(name, value, fragment):
 def test_clearing_an_unknown_fault_raises():
     with pytest.raises(FaultError, match="unknown fault 'nope'"):
         quiet_model().clear("nope")
+
+
+def test_after_an_overrun_is_cleared_the_car_creeps_back_to_the_top_floor():
+    model = quiet_model()
+    model.inject("top_overrun")
+    settle(model, 30.0)
+    model.clear("top_overrun")
+    rows = []
+    for _ in range(400):
+        model.advance(0.05)
+        rows.append(registers(model))
+        if rows[-1]["door_open_limit"]:
+            break
+    assert max(r["speed_mps"] for r in rows) <= model.params.lift.inspection_speed_mps + 1e-6
+    assert rows[-1]["floor"] == 10 and rows[-1]["fault_code"] == 0
+    assert model.readings()["position_m"] == pytest.approx(27.0, abs=0.002)

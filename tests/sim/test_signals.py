@@ -136,3 +136,45 @@ def test_blocks_join_without_seams_whatever_the_step_size():
         assert a[stream].shape == b[stream].shape == c[stream].shape
         np.testing.assert_allclose(a[stream], b[stream], atol=2e-5)
         np.testing.assert_allclose(c[stream], b[stream], atol=2e-5)
+
+
+def test_sheave_wear_raises_the_sheave_order_lines_by_the_documented_db():
+    from drivers.sim.faults import SHEAVE_WEAR_DB_AT_1
+
+    overrides, speed = GEOMETRIES[1]
+    # at the machine: on the car roof the few-Hz sheave orders drown in the car's sway
+    overrides = (*overrides, "sensor.mount=machine")
+
+    def level(wear):
+        acc, params = cruise_vibration(overrides, faults=[("sheave_wear", wear)], seconds=4.0)
+        lift = params.lift
+        f_sheave = speed * lift.roping / (math.pi * lift.sheave_diameter_m)
+        freqs, mag = spectrum(acc, params.sensor.accel_fs)
+        return 20 * math.log10(line_level(freqs, mag, 2 * f_sheave, 0.3))
+
+    healthy, half, worn = level(0.0), level(0.5), level(1.0)
+    assert healthy < half < worn
+    assert worn - healthy == pytest.approx(SHEAVE_WEAR_DB_AT_1, abs=1.5)
+
+
+def test_tilted_sensor_splits_gravity_by_the_tilt_angle():
+    model = quiet_model(("sensor.tilt_deg=12",), synthesize=True)
+    model.advance(1.0)
+    mean = np.concatenate([b.data for b in model.drain_blocks()
+                           if b.stream == "accel"]).mean(axis=0)
+    assert np.linalg.norm(mean) == pytest.approx(9.80665, abs=0.01)
+    assert math.degrees(math.atan2(-mean[1], mean[2])) == pytest.approx(12.0, abs=0.2)
+
+
+def test_machine_mount_does_not_feel_the_car_accelerate():
+    def vertical_swing(mount):
+        model = quiet_model((f"sensor.mount={mount}",), synthesize=True)
+        model.call(10)
+        model.advance(6.0)
+        z = np.concatenate([b.channel("z") for b in model.drain_blocks() if b.stream == "accel"])
+        # 1 s moving averages: the car's 0.8 m/s^2 start shows, vibration averages out
+        smooth = np.convolve(z, np.ones(3200) / 3200, mode="valid")
+        return smooth.max() - smooth.min()
+
+    assert vertical_swing("car") > 0.4
+    assert vertical_swing("machine") < 0.05
