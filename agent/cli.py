@@ -24,6 +24,7 @@ SUBCOMMANDS: list[tuple[str, str, str]] = [
     ("demo", "agent.demo", "the whole system on one machine, with a live view"),
     ("keys", "agent.keys_cli", "operator key pairs and signed commands (Ed25519)"),
     ("trail", "agent.trail.cli", "check the maintenance trail's hash chain"),
+    ("firmware", "agent.firmware_cli", "build or deploy the ESP32 firmware"),
 ]
 
 

@@ -121,7 +121,7 @@ class Uplink:
     def close(self) -> None:
         """Clean shutdown: retained offline state, then DISCONNECT (no will is sent)."""
         if self.connected:
-            try:
+            try:  # noqa: SIM105 - MicroPython has no contextlib
                 self.client.publish(self.topic("state"), self._state("offline", "shutdown"), 1,
                                     True)
                 self.client.disconnect()

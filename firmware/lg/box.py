@@ -1,0 +1,161 @@
+"""The box's loop on the board: one `step()` polls, analyses, decides and sends.
+
+Every part is injected (main.py builds them from board.py), so the same loop runs on the
+board, in tests under MicroPython with the fake machine module, and under CPython against
+the virtual elevator and a real broker. Time: `clock.ticks_us()` for scheduling (monotonic),
+`clock.time()` for timestamps.
+"""
+
+from lg import payloads, registers
+from lg.events import EventEngine
+from lg.features import WelchPSD, vibration_features
+
+
+class Box:
+    def __init__(self, cfg, profile, master, outbox, uplink, alarms, clock, accel=None,
+                 mic=None, baseline=None, verifier=None, wdt=None, use_ulab=True):
+        self.cfg, self.profile, self.master = cfg, profile, master
+        self.outbox, self.uplink, self.alarms, self.clock = outbox, uplink, alarms, clock
+        self.accel, self.mic, self.baseline = accel, mic, baseline
+        self.verifier, self.wdt = verifier, wdt
+        self.engine = EventEngine(profile, cfg.get("events"))
+        a = cfg["accel"]
+        n = a["fft_n"]
+        self.frames_wanted = a["frames"]
+        self.welch = WelchPSD(n, a["odr_hz"], channels=3, use_ulab=use_ulab)
+        from array import array
+
+        self.xyz = [array("f", bytes(4 * n)) for _ in range(3)]
+        self.fill = 0
+        self.poll_us = int(cfg["controller"]["poll_s"] * 1e6)
+        self.telemetry_us = int(cfg["telemetry_s"] * 1e6)
+        self.t0 = clock.ticks_us()
+        self.next_poll = self.next_telemetry = self.t0
+        self.readings = {}
+        self.features = {}
+        self.sound = None
+        self.segment_speeds = []
+        self.stats = {"polls": 0, "poll_errors": 0, "segments": 0}
+        if uplink is not None:
+            uplink.on_command = self.command
+
+    def now_s(self) -> float:
+        return self.clock.ticks_diff(self.clock.ticks_us(), self.t0) / 1e6
+
+    def step(self) -> None:
+        c = self.clock
+        now = c.ticks_us()
+        if c.ticks_diff(now, self.next_poll) >= 0:
+            self.next_poll = now + self.poll_us
+            self.poll()
+        if self.accel is not None:
+            self.sample_vibration()
+        if c.ticks_diff(now, self.next_telemetry) >= 0:
+            self.next_telemetry = now + self.telemetry_us
+            self.telemetry()
+        if self.uplink is not None:
+            self.uplink.step(self.now_s())
+        if self.wdt is not None:
+            self.wdt.feed()  # only a loop that completed a turn keeps the board alive
+
+    def poll(self) -> None:
+        readings, error = registers.poll(self.profile, self.master)
+        self.stats["polls"] += 1
+        if error is not None:
+            self.stats["poll_errors"] += 1
+        self.readings = readings
+        t = self.now_s()
+        for ch in self.engine.update(t, readings, error is None,
+                                     getattr(error, "kind", None) if error else None):
+            self.on_event(ch)
+
+    def on_event(self, ch: dict) -> None:
+        sev = ch["severity"]
+        body = payloads.envelope("event", self.clock.time(), kind=ch["code"],
+                                 severity={"critical": "critical", "info": "info"}.get(
+                                     sev, "warning"),
+                                 detail={"edge": ch["edge"], "key": ch["key"],
+                                         "details": ch["details"]})
+        self.outbox.put("event", body)
+        kind = ch["code"]
+        key = ch["key"]
+        source = "controller:" + key.split(":", 1)[1] if ":" in key else "controller"
+        if ch["edge"] == "start":
+            self.alarms.raise_(kind, source, sev, ch["details"])
+        else:
+            self.alarms.clear(kind, source, ch["details"])
+
+    def sample_vibration(self) -> None:
+        x, y, z = self.xyz
+        self.fill += self.accel.drain(x, y, z, self.fill)
+        if self.fill < len(x):
+            return
+        self.fill = 0
+        speed = self.readings.get("speed_mps")
+        rated = self.cfg["lift"]["rated_speed_mps"]
+        if speed is None or abs(speed) < 0.5 * rated:
+            self.welch.reset()  # features are defined at constant speed (trip cruise)
+            self.segment_speeds = []
+            return
+        for ch in (x, y, z):
+            self.welch.add(ch)
+        self.segment_speeds.append(abs(speed))
+        if len(self.segment_speeds) >= self.frames_wanted:
+            v = sum(self.segment_speeds) / len(self.segment_speeds)
+            self.features = vibration_features(self.welch, v, self.cfg["lift"])
+            self.stats["segments"] += 1
+            self.welch.reset()
+            self.segment_speeds = []
+            self.judge(v)
+
+    def judge(self, speed: float) -> None:
+        if self.baseline is None:
+            return
+        d = self.cfg["detectors"]
+        worst = {}
+        for kind, sev, name, z in self.baseline.findings(self.features, speed,
+                                                         d["warning_score"], d["critical_score"]):
+            if kind not in worst or z > worst[kind][2]:
+                worst[kind] = (sev, name, z)
+        for kind, (sev, name, z) in worst.items():
+            self.alarms.raise_(kind, "vibration", sev,
+                               {"feature": name, "score": z, "speed_mps": speed})
+
+    def telemetry(self) -> None:
+        values = {}
+        for k in ("speed_mps", "floor", "load_pct", "current_a", "dc_bus_v", "heatsink_c",
+                  "fault_code", "car_state", "mode"):
+            if k in self.readings:
+                values[k] = self.readings[k]
+        for k, v in self.features.items():
+            values[k] = v
+        if self.mic is not None:
+            n = self.mic.capture()
+            dbfs, spl = self.mic.level(n)
+            values["sound_db_z"] = spl
+        values["outbox"] = len(self.outbox)
+        body = payloads.envelope("telemetry", self.clock.time(), kind="box", values=values)
+        self.outbox.put("telemetry", body)
+
+    def command(self, raw: bytes) -> None:
+        if self.verifier is None:
+            return
+        from lg.commands import Rejected
+
+        cmd_id, name, status, reason, detail, result = None, None, "ok", "ok", "", {}
+        try:
+            cmd_id, name, args, _, _ = self.verifier.verify(raw, self.clock.time())
+            if name == "ping":
+                result = {"uptime_s": self.now_s()}
+            elif name == "status":
+                result = {"polls": self.stats["polls"], "outbox": len(self.outbox),
+                          "alarms": len(self.alarms.active)}
+            else:
+                status, reason = "rejected", "unknown_command"
+                detail = f"{name} is not a command of the ESP32 box"
+        except Rejected as exc:
+            cmd_id, name, status, reason, detail = (exc.cmd_id, exc.command, "rejected",
+                                                    exc.reason, exc.detail)
+        body = payloads.envelope("cmd/result", self.clock.time(), cmd_id=cmd_id, command=name,
+                                 status=status, reason=reason, detail=detail[:500], result=result)
+        self.outbox.put("cmd/result", body)
