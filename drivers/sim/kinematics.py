@@ -76,11 +76,6 @@ class Motion:
             self._rest_p = self._segs[-1].end()[0]
         self._rebuild()
 
-    def forget_before(self, t: float) -> None:
-        while len(self._segs) > 1 and self._segs[0].t0 + self._segs[0].dur < t - 1.0:
-            self._segs.pop(0)
-        self._rebuild()
-
     def _rebuild(self) -> None:
         self._starts = [s.t0 for s in self._segs]
         self._t0 = np.array(self._starts)
