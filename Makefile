@@ -41,7 +41,7 @@ $(STAMPS)/python: requirements.txt requirements-dev.txt setup.py pyproject.toml
 	@mkdir -p $(STAMPS) && touch $@
 
 # The editable install builds cext/ in place; rebuild whenever a kernel source changes.
-$(STAMPS)/ext: $(STAMPS)/python $(wildcard cext/*.pyx cext/*.pxd)
+$(STAMPS)/ext: $(STAMPS)/python $(wildcard cext/*.pyx cext/*.pxd cext/*.h)
 	$(PY) setup.py -q build_ext --inplace
 	@touch $@
 

@@ -22,6 +22,11 @@ EXTENSIONS = [
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
         extra_compile_args=COMPILE_ARGS,
     ),
+    Extension(
+        "cext._features",
+        ["cext/_features.pyx"],
+        extra_compile_args=COMPILE_ARGS,
+    ),
 ]
 
 setup(

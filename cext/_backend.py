@@ -9,12 +9,14 @@ import warnings
 from typing import Any
 
 dsp: Any
+features: Any
 try:
     from cext import _dsp as dsp  # type: ignore[attr-defined,no-redef]
+    from cext import _features as features  # type: ignore[attr-defined,no-redef]
 
     COMPILED = True
 except ImportError as exc:  # pragma: no cover - exercised only where the build failed
-    dsp = None
+    dsp = features = None
     COMPILED = False
     warnings.warn(
         f"cext extension not built ({exc}); using the slower numpy reference",

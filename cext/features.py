@@ -7,7 +7,8 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from cext import reference
-from cext._backend import COMPILED, dsp
+from cext._backend import COMPILED
+from cext._backend import features as kernels
 from cext.spectral import _signal
 
 
@@ -29,7 +30,7 @@ def time_features(x: Any) -> TimeFeatures:
     if a.size == 0:
         raise ValueError("time features need at least one sample")
     if COMPILED:
-        return TimeFeatures(*dsp.time_features(a))
+        return TimeFeatures(*kernels.time_features(a))
     if not np.all(np.isfinite(a)):
         raise ValueError("x contains NaN or infinite samples")
     return TimeFeatures(*reference.time_features(a))
@@ -38,5 +39,5 @@ def time_features(x: Any) -> TimeFeatures:
 def rms(x: Any) -> float:
     """Root mean square of a 1-D array (0.0 for an empty one)."""
     if COMPILED:
-        return float(dsp.rms(np.ascontiguousarray(x, dtype=np.float64)))
+        return float(kernels.rms(np.ascontiguousarray(x, dtype=np.float64)))
     return reference.rms(x)
