@@ -14,6 +14,7 @@
     link: /tmp/lift0            only with --link
     sensors: /tmp/.../sensors.sock
     control: /tmp/.../control.sock
+    line: 19200 8N1             the line the wire emulator paces ("(not paced)" if off)
     ready
 
 That output is a contract: tests and the demo start the sim as a subprocess and read it.

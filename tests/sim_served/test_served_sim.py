@@ -190,3 +190,33 @@ def test_a_dead_socat_stops_the_sim_with_a_one_line_error(start_sim):
     assert last.startswith("liftguard sim: error: socat") and "exited" in last
     with pytest.raises(ProcessLookupError):
         os.kill(second, 0)
+
+
+def test_without_wire_emulation_the_link_is_not_paced(start_sim):
+    sim = start_sim("--calls", "none", "--baud", "9600", "--no-wire-emulation")
+    master = probe(sim.controller, 9600)
+    master.read(SPEED, 8)
+    n, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < 0.5:
+        master.read(SPEED, 8)
+        n += 1
+    assert (time.perf_counter() - t0) / n < LineSettings(9600).read_transaction_time(8)
+
+
+def test_after_power_loss_the_controller_goes_silent_once_its_dc_bus_has_decayed(start_sim):
+    sim = start_sim("--calls", "none")
+    master = probe(sim.controller, timeout=0.2)
+    assert cli("inject", "--control", sim.control, "power_loss=1").returncode == 0
+    buses = []
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            buses.append(master.read(0x1012, 1)[0] / 10)  # DC bus voltage, 0.1 V
+        except NoResponse:
+            break
+    else:
+        pytest.fail("the controller kept answering without mains")
+    assert buses[-1] < buses[0] - 100  # it decayed before the supply dropped out
+    assert cli("clear", "--control", sim.control, "power_loss").returncode == 0
+    time.sleep(0.5)
+    assert master.read(RATED_SPEED, 1) == [1750]
