@@ -7,6 +7,7 @@ import sys
 
 import pytest
 
+from agent.cli import main
 from tests.sim_served.conftest import ROOT
 
 
@@ -35,13 +36,22 @@ def sim(*args: str) -> subprocess.CompletedProcess[str]:
         (["--calls", "often"], "invalid choice"),
     ],
 )
-def test_bad_run_arguments_are_one_line_errors(args, fragment):
-    result = sim("run", *args)
-    assert result.returncode != 0
-    assert result.stderr.count("\n") == 1, result.stderr
-    assert fragment in result.stderr
-    assert "Traceback" not in result.stderr
-    assert "ready" not in result.stdout
+def test_bad_run_arguments_are_one_line_errors(capsys, args, fragment):
+    try:
+        code = main(["sim", "run", *args])
+    except SystemExit as exc:  # argparse's own errors
+        code = exc.code
+    out, err = capsys.readouterr()
+    assert code != 0
+    assert err.count("\n") == 1, err
+    assert fragment in err
+    assert "ready" not in out
+
+
+def test_a_bad_argument_exits_the_process_non_zero():
+    result = sim("run", "--inject", "nope=1")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].startswith("liftguard sim: error: unknown fault")
 
 
 def test_a_busy_link_path_is_a_one_line_error(tmp_path):
