@@ -9,6 +9,7 @@ cext/spectral.py; what runs per frame checks its own buffer here, without alloca
 from cpython.buffer cimport (
     PyBUF_C_CONTIGUOUS,
     PyBUF_FORMAT,
+    PyBUF_WRITABLE,
     PyBuffer_Release,
     PyObject_GetBuffer,
 )
@@ -44,14 +45,17 @@ cdef inline bint _format_is(const char *fmt, char code) noexcept:
     return fmt[0] == code and fmt[1] == 0
 
 
-cdef int _acquire(object obj, Py_buffer *view, bint single, Py_ssize_t n, str what) except -1:
+cdef int _acquire(object obj, Py_buffer *view, bint single, Py_ssize_t n, str what,
+                  bint writable=False) except -1:
     """Borrow obj's memory as a contiguous 1-D float array of n items, or raise ValueError."""
     kind = "float32" if single else "float64"
     try:
-        PyObject_GetBuffer(obj, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT)
+        PyObject_GetBuffer(obj, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT
+                           | (PyBUF_WRITABLE if writable else 0))
     except (TypeError, BufferError, ValueError):
+        access = "writable " if writable else ""
         raise ValueError(
-            f"{what} must be a C-contiguous 1-D {kind} array, got {type(obj).__name__}"
+            f"{what} must be a {access}C-contiguous 1-D {kind} array, got {_describe(obj)}"
         ) from None
     if view.ndim != 1 or not _format_is(view.format, b'f' if single else b'd'):
         PyBuffer_Release(view)
@@ -60,6 +64,15 @@ cdef int _acquire(object obj, Py_buffer *view, bint single, Py_ssize_t n, str wh
         PyBuffer_Release(view)
         raise ValueError(f"{what} must hold {n} samples, got {view.shape[0]}")
     return 0
+
+
+def _check_array(a, dtype, Py_ssize_t n, str what):
+    """a must be a C-contiguous 1-D ndarray of dtype (and n items unless n < 0)."""
+    if not isinstance(a, np.ndarray) or a.dtype != dtype or a.ndim != 1 \
+            or not a.flags.c_contiguous or (n >= 0 and a.shape[0] != n):
+        size = "" if n < 0 else f" of {n} samples"
+        raise ValueError(f"{what} must be a C-contiguous 1-D {dtype} array{size}, "
+                         f"got {_describe(a)}")
 
 
 def _describe(obj):
@@ -145,9 +158,9 @@ cdef class RealFFT:
                              f"{self.n} samples, got {_describe(x)}")
         if not isinstance(out, np.ndarray) or out.dtype != ctype \
                 or out.shape != x.shape[:x.ndim - 1] + (self.bins,) \
-                or not out.flags.c_contiguous:
-            raise ValueError(f"out must be a C-contiguous {np.dtype(ctype)} array of shape "
-                             f"{x.shape[:x.ndim - 1] + (self.bins,)}, got {_describe(out)}")
+                or not out.flags.c_contiguous or not out.flags.writeable:
+            raise ValueError(f"out must be a writable C-contiguous {np.dtype(ctype)} array of "
+                             f"shape {x.shape[:x.ndim - 1] + (self.bins,)}, got {_describe(out)}")
         cdef Py_ssize_t frames = 1 if x.ndim == 1 else x.shape[0], f
         cdef char *src = <char *><size_t>x.ctypes.data
         cdef char *dst = <char *><size_t>out.ctypes.data
@@ -175,7 +188,7 @@ cdef class RealFFT:
         try:
             _acquire(window, &wv, self.single, self.n, "window")
             try:
-                _acquire(out, &ov, self.single, self.bins, "out")
+                _acquire(out, &ov, self.single, self.bins, "out", True)
                 try:
                     with nogil:
                         self.power(fv.buf, wv.buf, 0.0, ov.buf, 0)
@@ -190,7 +203,8 @@ cdef class RealFFT:
         return out
 
 
-cdef Py_ssize_t _first_at_or_above(const double *freqs, Py_ssize_t count, double edge) noexcept nogil:
+cdef Py_ssize_t _first_at_or_above(const double *freqs, Py_ssize_t count,
+                                   double edge) noexcept nogil:
     """Index of the first freqs[i] >= edge (count when none): numpy.searchsorted(side="left")."""
     cdef Py_ssize_t lo = 0, hi = count, mid
     while lo < hi:
@@ -314,7 +328,12 @@ cdef class FramePipeline:
 
 def welch_psd(RealFFT plan, x, window, Py_ssize_t step, bint detrend, double scale):
     """Mean one-sided periodogram of the segments x[i*step : i*step+n] times scale, in the plan
-    dtype (the shape of scipy.signal.welch's psd). x and window are checked by the caller."""
+    dtype (the shape of scipy.signal.welch's psd). Samples must be finite; the caller checks
+    argument values, this only guards the memory it reads."""
+    _check_array(x, plan.dtype, -1, "x")
+    _check_array(window, plan.dtype, plan.n, "window")
+    if x.shape[0] < plan.n or step < 1:
+        raise ValueError(f"need step >= 1 and at least {plan.n} samples, got {step}, {x.shape[0]}")
     cdef Py_ssize_t n = plan.n, bins = plan.bins, length = x.shape[0]
     cdef Py_ssize_t nseg = (length - n) // step + 1, seg, k
     cdef Py_ssize_t item = 4 if plan.single else 8

@@ -146,3 +146,31 @@ def test_pipeline_reference_frequency_rules(orders, ref_hz, message):
 def test_time_features_rejects(x, message):
     with pytest.raises(ValueError, match=message):
         cext.time_features(x)
+
+
+def test_core_transform_refuses_a_read_only_output():
+    plan = cext.spectral._plan(256, np.dtype(np.float64))
+    out = np.zeros(129, dtype=np.complex128)
+    out.setflags(write=False)
+    with pytest.raises(ValueError, match="writable"):
+        plan.spectrum(GOOD[:256], out)
+
+
+def test_power_spectrum_refuses_a_read_only_output():
+    plan = cext.spectral._plan(256, np.dtype(np.float64))
+    out = np.zeros(129)
+    out.setflags(write=False)
+    with pytest.raises(ValueError, match="writable"):
+        plan.power_spectrum(GOOD[:256], cext.window("hann", 256), out)
+
+
+@pytest.mark.parametrize(("x", "window"), [
+    (GOOD.astype(np.float32), cext.window("hann", 256)),
+    (GOOD, cext.window("hann", 128)),
+    (GOOD[:100], cext.window("hann", 256)),
+    (GOOD[::2], cext.window("hann", 256)),
+])
+def test_welch_kernel_guards_its_memory(x, window):
+    plan = cext.spectral._plan(256, np.dtype(np.float64))
+    with pytest.raises(ValueError):
+        cext._backend.dsp.welch_psd(plan, x, window, 128, True, 1.0)
