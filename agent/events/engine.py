@@ -85,6 +85,14 @@ class EventEngine:
         t = sample.t
         r = sample.readings
         self._comm(sample, changes)
+        if not sample.ok:
+            # A poll with a failed read holds every rule: a partial image mixes old and new
+            # state and lacks inputs (a missing fault register would look like "no fault").
+            # Only power loss can start, from the comm loss while the box runs on backup.
+            backup = self.comm_lost and self.on_backup()
+            self._step("power_loss", self.latches["power_loss"], True if backup else None, t, r,
+                       changes)
+            return changes
         fault_events = self._faults(r, t, changes)
 
         def fault_says(code: str) -> bool | None:

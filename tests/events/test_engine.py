@@ -200,3 +200,14 @@ def test_profile_without_door_inputs_still_maps_door_fault_codes():
 def test_latch_table(sequence, edges):
     latch = Latch(1.0, 1.0)
     assert [latch.update(c, t) for c, t in sequence] == edges
+
+
+def test_partial_poll_missing_the_fault_register_does_not_end_a_fault_event():
+    engine = EventEngine(NICE)
+    engine.update(ControllerSample(0.0, {**IDLE, "fault_code": 9}))
+    partial = {k: v for k, v in IDLE.items() if k != "fault_code"}
+    ends = []
+    for i in range(1, 50):
+        s = ControllerSample(i * PERIOD, partial, ok=False, error="timeout")
+        ends += [c for c in engine.update(s) if c.edge == "end"]
+    assert ends == [] and "power_loss" in engine.active
