@@ -7,14 +7,15 @@ slices time:
 
 - every 10 ms (CONTROL_US) the controller logic runs (calls, doors, run sequence, faults);
 - every 1 ms (STEP_US) the drive and the DC link are stepped (the heatsink, with minutes of
-  time constant, every control period);
+  time constant, every control period); readings between grid points show the drive state
+  of the last completed millisecond, as a controller's 1 ms scan would;
 - vibration and sound are synthesised, as `SampleBlock`s, for the samples due since the last
   synthesis: whenever SYNTH_US have accumulated, before a fault changes, and on
   drain_blocks(). Synthesis cost has a fixed part per call, so batching it keeps real-time
   serving cheap however finely the caller steps time.
 
-Sample n of a stream at rate fs belongs to time n/fs; advance() from t to t+dt produces the
-samples with t <= n/fs < t+dt.
+Sample n of a stream at rate fs belongs to time n/fs; blocks cover the samples up to the last
+completed millisecond (at most 1 ms behind `t`), contiguous from one drain to the next.
 """
 
 from __future__ import annotations
@@ -70,13 +71,13 @@ class ElevatorModel:
         elif tr.random_calls and tr.calls_per_minute > 0:
             self._calls = RandomCalls(lift.floors, tr.calls_per_minute, tr.lobby_fraction,
                                       traffic_rng)
-        self._us = 0
+        self._us = 0  # requested time
+        self._phys_us = 0  # physics done up to here (a multiple of STEP_US, <= _us)
         self._synth_us = 0
         self.drive = DriveState(0.0, 0.0, 0.0, 0.0)
         self.controller_powered = True
         self.fan_output = False
         self._last_run_t = -math.inf
-        self._last_control_us = -1
         self._track: list[tuple[float, float, float, float]] = [(0.0, 0.0, 0.0, 0.0)]
         self._pending: list[SampleBlock] = []
         self._seq = {"accel": 0, "audio": 0}
@@ -93,19 +94,20 @@ class ElevatorModel:
         """Step the physics by dt seconds (resolution 1 us) and synthesise the samples."""
         if not (isinstance(dt, int | float) and math.isfinite(dt) and dt >= 0):
             raise InputError(f"advance: dt must be a finite number >= 0 seconds, not {dt!r}")
-        target = self._us + int(round(dt * 1e6))
-        while self._us < target:
-            if self._us % CONTROL_US == 0 and self._us != self._last_control_us:
-                self._last_control_us = self._us
-                self._control()
-            nxt = min(target, (self._us // STEP_US + 1) * STEP_US)
-            self._step(self._us, nxt)
-            self._us = nxt
-            if self._us - self._synth_us >= SYNTH_US:
+        self._us += int(round(dt * 1e6))
+        # physics runs on the fixed grid only; a partial millisecond waits for the next call,
+        # so the result never depends on how the caller slices time
+        while self._phys_us + STEP_US <= self._us:
+            now = self._phys_us
+            if now % CONTROL_US == 0:
+                self._control(now)
+            self._step(now, now + STEP_US)
+            self._phys_us = now + STEP_US
+            if self._phys_us - self._synth_us >= SYNTH_US:
                 self._synthesise()
 
-    def _control(self) -> None:
-        t = self.t
+    def _control(self, us: int) -> None:
+        t = us / 1e6
         if self._calls is not None:
             for arrival in self._calls.due(t):
                 self.car.add_passenger(arrival.origin, arrival.destination)
@@ -152,7 +154,7 @@ class ElevatorModel:
 
     # sensor data --------------------------------------------------------------------------------
     def _synthesise(self) -> None:
-        us0, us1 = self._synth_us, self._us
+        us0, us1 = self._synth_us, self._phys_us
         if us1 <= us0:
             return
         if not self.synthesize:

@@ -130,3 +130,9 @@ def test_light_curtain_is_interrupted_while_each_passenger_crosses():
     starts = edges(rows, "light_curtain_front")
     assert len(starts) == 3  # one interruption per person boarding
     assert np.all(np.diff(starts) == pytest.approx(model.params.lift.boarding_s, abs=0.02))
+
+
+@pytest.mark.parametrize("dt", [-0.001, float("nan"), float("inf"), "1"])
+def test_advance_refuses_a_bad_time_step(dt):
+    with pytest.raises(InputError, match="advance: dt"):
+        quiet_model().advance(dt)

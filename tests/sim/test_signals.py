@@ -104,13 +104,13 @@ def test_gravity_shows_on_the_vertical_axis_at_rest():
     assert abs(mean[0]) < 0.01 and abs(mean[1]) < 0.01
 
 
-def run_in_chunks(chunks_ms):
+def run_in_chunks(chunks_us):
     model = quiet_model(("traffic.random_calls=true", "traffic.calls_per_minute=12"),
                         seed=3, synthesize=True)
     model.call(4)
     model.inject("bearing_wear", 0.7)
-    for ms in chunks_ms:
-        model.advance(ms / 1000)
+    for us in chunks_us:
+        model.advance(us / 1e6)
     blocks = model.drain_blocks()
     out = {}
     for stream in ("accel", "audio"):
@@ -124,14 +124,15 @@ def run_in_chunks(chunks_ms):
 
 
 def test_blocks_join_without_seams_whatever_the_step_size():
-    """Synthesis is phase-continuous: stepping 1 ms at a time or in odd chunks gives the
-    same samples as stepping in big blocks (tones, filtered noise and ringing all carry)."""
+    """Synthesis is phase-continuous: stepping 1 ms at a time or in odd chunks (down to a
+    fraction of a millisecond) gives the same samples as one big step: tones, filtered noise,
+    ringing and the drive state all carry across blocks."""
     rng = np.random.default_rng(0)
-    odd = rng.integers(1, 400, size=60)
+    odd = rng.integers(300, 400_000, size=60)
     total = int(odd.sum())
     a = run_in_chunks(list(odd))
     b = run_in_chunks([total])
-    c = run_in_chunks([1] * 1500 + [total - 1500])
+    c = run_in_chunks([1000] * 1500 + [total - 1_500_000])
     for stream in ("accel", "audio"):
         assert a[stream].shape == b[stream].shape == c[stream].shape
         np.testing.assert_allclose(a[stream], b[stream], atol=2e-5)
