@@ -111,3 +111,14 @@ class Subscriber:
                     return False
                 self._cond.wait(left)
             return True
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 20.0) -> bool:
+    """Poll a condition that no message announces (e.g. the outbox is empty); False on
+    timeout, which is a safety net, not a measured deadline."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True

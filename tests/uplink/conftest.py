@@ -1,13 +1,12 @@
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from agent.alarms import AlarmService
-from agent.outbox import Bounds, Outbox
-from agent.uplink import Uplink, UplinkSettings
+from agent.outbox import Bounds
+from agent.uplink import UplinkSettings
+from agent.uplink.pipeline import AlarmPipeline
 from tests.support.fixtures import (  # noqa: F401
     fake_clock,
     mqtt_broker,
@@ -16,13 +15,6 @@ from tests.support.fixtures import (  # noqa: F401
     tls_broker,
 )
 from tests.support.mosquitto import Mosquitto
-
-
-@dataclass
-class Pipeline:
-    outbox: Outbox
-    alarms: AlarmService
-    uplink: Uplink
 
 
 def settings_for(broker: Mosquitto, identity: str = "s1.L1", **kw: object) -> UplinkSettings:
@@ -38,21 +30,22 @@ def settings_for(broker: Mosquitto, identity: str = "s1.L1", **kw: object) -> Up
 
 @pytest.fixture
 def pipeline_for(tmp_path: Path) -> Iterator[object]:
-    """`pipeline_for(settings, bounds=None, on_command=None)` -> a started Pipeline."""
-    made: list[Pipeline] = []
+    """`pipeline_for(settings, bounds=None, resend_interval_s=3600, start=True)` -> an
+    AlarmPipeline (real outbox, alarms, commands, trail, uplink) stopped after the test."""
+    made: list[AlarmPipeline] = []
 
-    def make(settings: UplinkSettings, bounds: Bounds | None = None, on_command=None,
-             start: bool = True) -> Pipeline:
-        outbox = Outbox(tmp_path / f"outbox{len(made)}.db", time.time, bounds)
-        alarms = AlarmService(outbox, time.time, resend_interval_s=3600)
-        uplink = Uplink(settings, outbox, time.time, on_command=on_command)
-        if start:
-            uplink.start()
-        p = Pipeline(outbox, alarms, uplink)
+    def make(settings: UplinkSettings, bounds: Bounds | None = None,
+             resend_interval_s: float = 3600.0, start: bool = True) -> AlarmPipeline:
+        d = tmp_path / f"box{len(made)}"
+        d.mkdir()
+        p = AlarmPipeline(settings, outbox_path=d / "outbox.db", bounds=bounds or Bounds(),
+                          counter_path=d / "counters.json", trail_path=d / "trail.jsonl",
+                          trusted_keys=None, resend_interval_s=resend_interval_s)
         made.append(p)
+        if start:
+            p.start()
         return p
 
     yield make
     for p in made:
-        p.uplink.stop()
-        p.outbox.close()
+        p.stop()
