@@ -346,7 +346,7 @@ class Uplink:
 
     def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any,
                        reason: ReasonCode, properties: Any) -> None:
-        if self._online.is_set():
+        if self._online.is_set() and not self._stop.is_set():
             log.warning("uplink: disconnected: %s", reason)
 
     def _on_publish(self, client: mqtt.Client, userdata: Any, mid: int, reason: ReasonCode,
