@@ -169,14 +169,10 @@ def rfft_power(frame: Any, window: Any) -> np.ndarray:
     n = check_size(a.size, "frame length")
     w = window_array(window, n, a.dtype)
     if COMPILED:
-        return dsp_power(a, w)
+        out = np.empty(n // 2 + 1, dtype=a.dtype)
+        return _plan(n, a.dtype).power_spectrum(a, w, out)
     _require_finite(a, "frame")
     return reference.rfft_power(a, w)
-
-
-def dsp_power(frame: np.ndarray, w: np.ndarray) -> np.ndarray:
-    out = np.empty(frame.size // 2 + 1, dtype=frame.dtype)
-    return _plan(frame.size, frame.dtype).power_spectrum(frame, w, out)
 
 
 def band_energies(freqs: Any, psd: Any, edges: Any) -> np.ndarray:
