@@ -118,7 +118,8 @@ IMMEDIATE = [
     ("safety_circuit_open", "true", "safety_circuit_open", 0.3),
     ("controller_fault", "14", "controller_fault:E14", 0.0),
     ("trapped", "at_floor", "trapped_at_floor", 1.0),
-    ("controller_unplugged", "true", "comm_lost", 3 * PERIOD),
+    # three failed polls, each ending at the poll deadline (0.5 s) when nothing answers
+    ("controller_unplugged", "true", "comm_lost", 3 * 0.5),
 ]
 
 
