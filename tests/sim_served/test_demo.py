@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -12,24 +13,27 @@ import pytest
 from agent.demo import door_state, render
 from tests.sim_served.conftest import ROOT
 
+# Marks this run's demo sim among any others on the shared machine (other test runs too).
+SEED = str(os.getpid())
+
 
 def demo_processes() -> list[int]:
-    """Processes still running a demo's sim (its link lives in a liftguard-demo-* dir)."""
+    """Processes still running this test's demo sim."""
     out = []
     for entry in Path("/proc").iterdir():
         try:
             cmd = (entry / "cmdline").read_bytes()
         except OSError:
             continue
-        if b"liftguard-demo-" in cmd and b"sim\x00run" in cmd:
+        if b"liftguard-demo-" in cmd and b"--seed\x00" + SEED.encode() + b"\x00" in cmd:
             out.append(int(entry.name))
     return out
 
 
 @pytest.mark.skipif(not Path("/usr/bin/socat").exists(), reason="socat not installed")
 def test_demo_shows_the_elevator_moving_and_stops_its_sim():
-    before = set(demo_processes())
-    result = subprocess.run([sys.executable, "-m", "agent.cli", "demo", "--duration", "10"],
+    result = subprocess.run([sys.executable, "-m", "agent.cli", "demo", "--duration", "10",
+                             "--seed", SEED],
                             cwd=ROOT, capture_output=True, text=True, timeout=90, check=False)
     assert result.returncode == 0, result.stderr
     rows = [dict(re.findall(r"(floor|speed|door) ([^|]+?) (?:m/s )?\|", line))
@@ -40,7 +44,7 @@ def test_demo_shows_the_elevator_moving_and_stops_its_sim():
     assert len(floors) > 1
     assert max(speeds) > 0.5 and speeds[0] == 0.0
     assert "failed" in result.stdout and " 0 failed" in result.stdout.splitlines()[-1]
-    assert set(demo_processes()) <= before
+    assert demo_processes() == []
 
 
 @pytest.mark.parametrize(
