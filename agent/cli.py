@@ -25,6 +25,8 @@ SUBCOMMANDS: list[tuple[str, str, str]] = [
     ("keys", "agent.keys_cli", "operator key pairs and signed commands (Ed25519)"),
     ("trail", "agent.trail.cli", "check the maintenance trail's hash chain"),
     ("firmware", "agent.firmware_cli", "build or deploy the ESP32 firmware"),
+    ("run", "agent.run_cli", "the agent daemon: poll, detect, alarm, upload"),
+    ("doctor", "agent.doctor", "check ports, controller, sensors, broker, clock and disk"),
 ]
 
 

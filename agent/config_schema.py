@@ -187,6 +187,30 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "max_ttl_s": Key(float, 86400.0, min=10.0, max=604800.0,
                          help="refuse commands valid for longer than this"),
     },
+    # `liftguard run` itself (agent/runtime/): health limits, queue bounds, telemetry periods.
+    "runtime": {
+        "state_period_s": Key(float, 60.0, min=1.0, max=3600.0,
+                              help="publish the `state` health telemetry this often"),
+        "sensor_silent_s": Key(float, 5.0, min=0.2, max=600.0,
+                               help="a sensor with no block for this long is degraded"),
+        "broker_grace_s": Key(float, 30.0, min=0.0, max=3600.0,
+                              help="broker unreachable this long is degraded"),
+        "disk_min_free_mb": Key(int, 100, min=1, max=1_000_000,
+                                help="less free space under the outbox is degraded"),
+        "baseline_trips": Key(int, 20, min=0, max=10_000,
+                              help="without a baseline file: learn one from this many trips"),
+        "watchdog_stall_s": Key(float, 10.0, min=0.5, max=600.0,
+                                help="stop watchdog pings when a part made no progress for this long"),
+        "queue_blocks": Key(int, 512, min=8, max=100_000,
+                            help="sensor blocks queued for the main loop (oldest dropped)"),
+        "queue_samples": Key(int, 256, min=8, max=100_000,
+                             help="controller samples queued for the main loop (oldest dropped)"),
+        "sensor_buffer_s": Key(float, 40.0, min=5.0, max=600.0,
+                               help="seconds of sensor data kept for trip analysis"),
+        "telemetry_period_s": Key(float, 5.0, min=0.1, max=3600.0,
+                                  help="controller readings telemetry period"),
+        "log_level": Key(str, "info", choices=("debug", "info", "warning", "error")),
+    },
     # The ESP32 box (firmware/): `liftguard firmware build` turns this config into the board's
     # config.json. Pins are GPIO numbers of the ESP32 / ESP32-S3 module.
     "firmware": {

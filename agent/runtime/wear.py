@@ -1,0 +1,243 @@
+"""Online wear detection: trips from controller samples, features from the sensor rings.
+
+The offline detectors (agent/detectors) score a recording or a CSV trace; here the same
+functions run on the live data of each trip once the car is at standstill again:
+
+    controller samples --TripSegmenter--> Trip --+--> constant/peak phase accel -> vibration
+                                                  +--> trace around the trip     -> electrical
+                                                  +--> trip audio                -> sound
+    features --baseline--> scores --WearTracker (EWMA, hysteresis, persisted)--> severity
+
+`TripJob.analyse()` is the DSP part (pure: arrays in, features out) and runs on the analysis
+worker thread; `WearStage.absorb()` updates trends and severity on the runtime loop.
+
+Without a baseline file the stage learns one from the first `learn_trips` trips (the
+commissioning period of a new box: the lift is assumed healthy when the box is fitted) and
+saves it atomically where [detectors] baseline points, so a restart does not learn again.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from agent.detectors import electrical
+from agent.detectors.acoustic import sound_features
+from agent.detectors.baseline import Baseline, learn
+from agent.detectors.geometry import LiftGeometry
+from agent.detectors.offline import Settings
+from agent.detectors.ride import ride_metrics
+from agent.detectors.scoring import WEAR_KINDS, noise_finding, ride_finding, wear_scores
+from agent.detectors.tracker import Status, WearTracker
+from agent.detectors.trips import Trip, TripSegmenter
+from agent.detectors.vibration import vibration_features
+from agent.runtime.sensor_ring import SensorRing
+from drivers.controller.sample import ControllerSample
+
+log = logging.getLogger("liftguard.detectors")
+
+TRACE_COLUMNS = ("speed_mps", "current_a", "dc_bus_v", "heatsink_c", "ambient_c", "load_pct")
+TRACE_PRE_S = 6.0  # electrical.trip_features compares against the 5 s before the trip
+MIN_SEGMENT_S = 1.0  # vibration_features needs >= 1 s (as the analyze contract)
+LIMIT_CONFIRM = 3  # trips in a row over (or back under) a ride/noise limit to change level
+
+
+@dataclass
+class TripJob:
+    trip: Trip
+    speed_mps: float
+    accel: npt.NDArray[np.float64] | None
+    accel_fs: float
+    accel_channels: tuple[str, ...]
+    audio: npt.NDArray[np.float64] | None
+    audio_fs: float
+    trace: dict[str, npt.NDArray[np.float64]]
+    geometry: LiftGeometry
+
+    def analyse(self) -> TripResult:
+        feats: dict[str, float] = {}
+        evidence: dict[str, dict[str, float]] = {}
+        ride: dict[str, float] = {}
+        laeq: float | None = None
+        if self.accel is not None and self.accel.shape[0] >= MIN_SEGMENT_S * self.accel_fs:
+            vf = vibration_features(self.accel, self.accel_fs, self.speed_mps, self.geometry)
+            feats.update(vf.values)
+            evidence.update(vf.evidence)
+            if "z" in self.accel_channels:
+                ride = ride_metrics(self.accel, self.accel_channels, "z", self.accel_fs)
+        if self.audio is not None and self.audio.shape[0] >= MIN_SEGMENT_S * self.audio_fs:
+            laeq, tones = sound_features(self.audio, self.audio_fs)
+            feats.update(tones)
+        if "speed_mps" in self.trace and self.trace["t"].size >= 4:
+            feats.update(electrical.trip_features(self.trace, self.trip))
+        return TripResult(self.trip, self.speed_mps, feats, evidence, ride, laeq)
+
+
+@dataclass
+class TripResult:
+    trip: Trip
+    speed_mps: float
+    features: dict[str, float]
+    evidence: dict[str, dict[str, float]]
+    ride: dict[str, float] = field(default_factory=dict)
+    laeq_dba: float | None = None
+
+
+@dataclass(frozen=True)
+class WearFinding:
+    """One kind's state after a trip: what the runtime turns into alarms and telemetry."""
+
+    kind: str
+    severity: str  # normal, warning, critical
+    score: float
+    evidence: dict[str, Any]
+
+
+class WearStage:
+    def __init__(self, geometry: LiftGeometry, settings: Settings, *,
+                 baseline: Baseline | None, baseline_path: Path | None, learn_trips: int,
+                 tracker: WearTracker, state_path: Path | None, keep_s: float) -> None:
+        self.geometry = geometry
+        self.settings = settings
+        self.baseline = baseline
+        self.baseline_path = baseline_path
+        self.learn_trips = learn_trips
+        self.tracker = tracker
+        self.state_path = state_path
+        self.segmenter = TripSegmenter(settings.trip_rules)
+        self.rings = {"accel": SensorRing(keep_s), "audio": SensorRing(keep_s)}
+        self._trace: deque[tuple[float, ...]] = deque()
+        self._keep_s = keep_s
+        self._learning: list[tuple[float, dict[str, float]]] = []
+        self.trips = 0
+        self.skipped = 0
+        self.last: dict[str, WearFinding] = {}
+        self._limit_runs: dict[str, list[Any]] = {}
+
+    @property
+    def learning(self) -> bool:
+        return self.baseline is None
+
+    def add_block(self, block: Any, received_at: float) -> None:
+        ring = self.rings.get(block.stream)
+        if ring is not None:
+            ring.add(block, received_at)
+
+    def feed(self, sample: ControllerSample) -> TripJob | None:
+        """Add one poll; returns the analysis job of a trip that just ended."""
+        speed = sample.get("speed_mps")
+        if speed is None:
+            return None
+        row = (sample.t, *(_num(sample.get(c)) for c in TRACE_COLUMNS))
+        self._trace.append(row)
+        while self._trace and self._trace[0][0] < sample.t - self._keep_s:
+            self._trace.popleft()
+        door = bool(sample.get("door_open_limit") or sample.get("door_open"))
+        trip = self.segmenter.feed(sample.t, float(speed), door)
+        return None if trip is None else self._job(trip)
+
+    def _job(self, trip: Trip) -> TripJob:
+        self.trips += 1
+        seg = trip.phase("constant") or trip.phase("peak")
+        trace = self._trace_arrays(trip.start - TRACE_PRE_S, trip.end)
+        speed = trip.peak_speed
+        accel = audio = None
+        if seg is not None:
+            accel = self.rings["accel"].window(*seg)
+            audio = self.rings["audio"].window(*seg)
+            if "speed_mps" in trace:
+                t = trace["t"]
+                inside = (t >= seg[0]) & (t <= seg[1])
+                if inside.any():
+                    speed = float(np.median(np.abs(trace["speed_mps"][inside])))
+        return TripJob(trip, speed, accel, self.rings["accel"].fs, self.rings["accel"].channels,
+                       audio, self.rings["audio"].fs, trace, self.geometry)
+
+    def _trace_arrays(self, start: float, end: float) -> dict[str, npt.NDArray[np.float64]]:
+        rows = [r for r in self._trace if start <= r[0] <= end]
+        if not rows:
+            return {"t": np.zeros(0)}
+        a = np.array(rows, dtype=np.float64)
+        out = {"t": a[:, 0]}
+        for i, name in enumerate(TRACE_COLUMNS, start=1):
+            col = a[:, i]
+            if np.isfinite(col).all():
+                out[name] = col
+        return out
+
+    def absorb(self, result: TripResult) -> list[WearFinding]:
+        """Score a trip's features; during commissioning, collect them instead."""
+        out: list[WearFinding] = []
+        if not result.features:
+            self.skipped += 1
+        elif self.baseline is None:
+            self._learning.append((result.speed_mps, result.features))
+            if len(self._learning) >= self.learn_trips > 0:
+                self._finish_learning(result.trip.end)
+        else:
+            scores = wear_scores(result.features, result.speed_mps, self.baseline)
+            for kind in WEAR_KINDS:
+                if kind not in scores:
+                    continue
+                score, feature = scores[kind]
+                st: Status = self.tracker.update(kind, result.trip.end, score)
+                ev = {"feature": feature, "score": round(score, 2), "level": round(st.level, 2),
+                      "drifting": st.drifting, "speed_mps": round(result.speed_mps, 3)}
+                ev.update(result.evidence.get(feature, {}))
+                if st.time_to_warning_s is not None and math.isfinite(st.time_to_warning_s):
+                    ev["time_to_warning_s"] = round(st.time_to_warning_s, 1)
+                out.append(WearFinding(kind, st.severity, st.level, ev))
+            if self.state_path is not None:
+                self.tracker.save(self.state_path)
+        limit_findings = []
+        if result.ride:
+            ride = ride_finding(result.ride, self.settings.ride)
+            if ride is not None:
+                limit_findings.append(ride)
+        if result.laeq_dba is not None:
+            limit_findings.append(noise_finding(result.laeq_dba, True, self.settings.noise))
+        for lf in limit_findings:
+            out.append(WearFinding(lf.kind, self._confirmed(lf.kind, lf.alarm), lf.score,
+                                   lf.evidence))
+        for f in out:
+            self.last[f.kind] = f
+        return out
+
+    def _confirmed(self, kind: str, over: bool) -> str:
+        """Ride and noise are judged per trip against absolute limits; one rough trip (a
+        passenger jumping, a door banging) is not a finding, so a level changes only after
+        LIMIT_CONFIRM trips in a row agree."""
+        runs = self._limit_runs.setdefault(kind, [0, False])
+        if over == runs[1]:
+            runs[0] = 0
+        else:
+            runs[0] += 1
+            if runs[0] >= LIMIT_CONFIRM:
+                runs[:] = [0, over]
+        return "warning" if runs[1] else "normal"
+
+    def _finish_learning(self, t: float) -> None:
+        self.baseline = learn(self._learning, self.geometry, min_count=min(8, self.learn_trips),
+                              sources=[f"{len(self._learning)} trips learned by liftguard run"])
+        self._learning.clear()
+        log.info("baseline learned from %d trips", self.learn_trips)
+        if self.baseline_path is not None:
+            self.baseline.save(self.baseline_path)
+
+    def summary(self) -> dict[str, Any]:
+        return {"trips": self.trips, "learning": self.learning,
+                "learned_trips": len(self._learning),
+                "scores": {k: round(f.score, 2) for k, f in self.last.items()}}
+
+
+def _num(v: Any) -> float:
+    if isinstance(v, bool):
+        return float(v)
+    return float(v) if isinstance(v, int | float) else math.nan
