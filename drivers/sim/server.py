@@ -161,6 +161,8 @@ class ServedSim:
             raise InputError(f"speedup {o.speedup} must be > 0")
         if self._link:
             self._link.check_free()
+        if o.sensors and o.control and os.path.abspath(o.sensors) == os.path.abspath(o.control):
+            raise LinkError(f"sensors and control sockets cannot share the path {o.sensors}")
         for path, what in ((o.sensors, "sensors"), (o.control, "control")):
             if path:
                 check_socket_path(path, what)
@@ -192,8 +194,12 @@ class ServedSim:
         )
         self._streams = SensorStreamServer(sensors)
         self._control = ControlServer(control, self._handle)
-        for part in (self._slave, self._streams, self._control):
-            self._in_loop(part.start())
+        self._in_loop(self._slave.start())
+        for server, what in ((self._streams, "sensors"), (self._control, "control")):
+            try:
+                self._in_loop(server.start())
+            except OSError as exc:  # e.g. a directory we may not write to
+                raise LinkError(f"{what} socket {server.path}: {exc.strerror or exc}") from None
         self._ports = [serial.serial_for_url(p, timeout=0, write_timeout=0)
                        for p in (bus.b, slave_pair.a)]
         self._relay = WireRelay(

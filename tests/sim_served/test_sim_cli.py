@@ -34,6 +34,7 @@ def sim(*args: str) -> subprocess.CompletedProcess[str]:
         (["--config", "/nonexistent/sim.toml"], "cannot read"),
         (["--profile", "nope"], "unknown profile"),
         (["--calls", "often"], "invalid choice"),
+        (["--control", "/tmp/same.sock", "--sensors", "/tmp/same.sock"], "cannot share"),
     ],
 )
 def test_bad_run_arguments_are_one_line_errors(capsys, args, fragment):
@@ -105,3 +106,11 @@ def test_the_fault_catalogue_lists_every_fault():
     assert result.returncode == 0
     for name in FAULTS:
         assert name in result.stdout
+
+
+def test_a_socket_path_that_cannot_be_bound_is_a_one_line_error_and_cleans_up():
+    result = sim("run", "--control", "/proc/liftguard-test.sock")
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines()[-1].startswith(
+        "liftguard sim: error: control socket /proc/liftguard-test.sock")
+    assert "Traceback" not in result.stderr
