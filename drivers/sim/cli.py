@@ -33,6 +33,12 @@ from typing import Any
 from agent.errors import HardwareUnavailable, InputError
 
 EPILOG = """\
+output: one line per endpoint on stdout, then "ready" (flushed):
+  controller: PTY   link: PATH (with --link)   sensors: SOCKET   control: SOCKET
+  line: 19200 8N1   ready
+It runs until SIGINT or SIGTERM, then stops its socat processes and removes link and sockets.
+Control a running sim with `liftguard sim inject|clear|status --control SOCKET`.
+
 line: 19200 baud, 8N1, device id 1 unless given. Ptys reject parity settings, so the pty
 runs 8N1 and the wire emulator charges the parity bit's time when E or O is configured.
 --set takes section.key=value for the model parameters (see drivers/sim/params.py), e.g.
