@@ -1,6 +1,6 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
-"""Compiled DSP kernels: real-FFT plans, the fused frame pipeline, Welch accumulation, band
-sums and time-domain features.
+"""Compiled spectral kernels: real-FFT plans, the fused frame pipeline, Welch accumulation and
+band sums (time-domain features are in _features.pyx).
 
 Checks that run once per call on whole blocks (window names, overlap, edges) live in
 cext/spectral.py; what runs per frame checks its own buffer here, without allocating.
@@ -17,7 +17,12 @@ from libc.math cimport fabs, isfinite
 
 from cext._fft_core cimport *
 
+import sys
+
 import numpy as np
+
+# "<" (little-endian) is the native byte order only on a little-endian machine
+cdef bint _LITTLE_ENDIAN = sys.byteorder == "little"
 
 MIN_SIZE = 64
 MAX_SIZE = 8192
@@ -39,8 +44,8 @@ cdef bint _single(object dtype) except -1:
 
 
 cdef inline bint _format_is(const char *fmt, char code) noexcept:
-    # numpy reports native little-endian data as "d", "=d", "<d" or "@d"
-    if fmt[0] == b'@' or fmt[0] == b'=' or fmt[0] == b'<':
+    # numpy reports native data as "d", "=d" or "@d" (and "<d" on a little-endian machine)
+    if fmt[0] == b'@' or fmt[0] == b'=' or (fmt[0] == b'<' and _LITTLE_ENDIAN):
         fmt += 1
     return fmt[0] == code and fmt[1] == 0
 

@@ -212,7 +212,8 @@ static Py_ssize_t FN(lg_round64)(Py_ssize_t count)
     return ((bytes + 63) / 64) * 64 + LG_GAP_BYTES;
 }
 
-/* n must be a power of two >= 16 (checked by the caller). Returns 0, or -1 when out of memory.
+/* n must be a power of two >= 32 (the API allows 64..8192): after the fused radix-4 first pass,
+ * n/8 >= 4 points must remain for the last pass. Returns 0, or -1 when out of memory.
  * Twiddles are computed in double from exact integer angles, then rounded once to REAL. */
 static int FN(lg_plan_init)(PLAN *pl, Py_ssize_t n)
 {
