@@ -90,6 +90,14 @@ class Uplink:
         return self._online.is_set()
 
     @property
+    def nodelay(self) -> bool:
+        """Whether the current connection has TCP_NODELAY set (False when offline)."""
+        client = self._client
+        sock: Any = client.socket() if client is not None else None
+        return bool(sock is not None and sock.getsockopt(socket.IPPROTO_TCP,
+                                                         socket.TCP_NODELAY))
+
+    @property
     def protocol(self) -> str:
         return "5" if self._protocol == mqtt.MQTTv5 else "3.1.1"
 
@@ -177,8 +185,11 @@ class Uplink:
             if not self._turn(client):
                 break
             if self._online.is_set():
-                self._heartbeat_if_due()
-                self._run_periodic()
+                try:
+                    self._heartbeat_if_due()
+                    self._run_periodic()
+                except Exception:  # a disk error in housekeeping must not drop the link
+                    log.exception("uplink housekeeping failed")
                 self._fill_window(client)
         self._maybe_fall_back()
         if self._stop.is_set() and self._online.is_set():

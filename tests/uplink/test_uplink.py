@@ -86,6 +86,12 @@ def test_heartbeat_reports_queue_and_drop_counts(mqtt_broker, subscriber_for, pi
     assert hb["values"]["telemetry_dropped"] >= 3 and hb["values"]["active_alarms"] == 0
 
 
+def test_connection_disables_nagle(mqtt_broker, pipeline_for):
+    p = pipeline_for(settings_for(mqtt_broker))
+    assert p.uplink.wait_online(10)
+    assert p.uplink.nodelay
+
+
 def test_forced_mqtt_311_delivers_too(mqtt_broker, subscriber_for, pipeline_for):
     sub = subscriber_for(mqtt_broker)
     p = pipeline_for(settings_for(mqtt_broker, protocol="3.1.1"))
