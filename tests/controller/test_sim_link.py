@@ -8,9 +8,7 @@ working rule (well inside) from a hang or a missing event (never)."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import signal
 import subprocess
 import sys
 import threading
@@ -37,35 +35,6 @@ SETTINGS = EventSettings(trapped_at_floor_s=1.0, trapped_between_floors_s=1.0,
 def liftguard(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "agent.cli", *args], cwd=ROOT, text=True,
                           capture_output=True, check=check, timeout=60)
-
-
-@pytest.fixture
-def sim(tmp_path):
-    link, control = tmp_path / "ctl", tmp_path / "control.sock"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "agent.cli", "sim", "run", "--calls", "none", "--link", str(link),
-         "--control", str(control), "--sensors", str(tmp_path / "sensors.sock")],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        start_new_session=True,
-    )
-    try:
-        assert proc.stdout is not None
-        lines = []
-        for line in proc.stdout:
-            lines.append(line.strip())
-            if lines[-1] == "ready":
-                break
-        else:
-            pytest.fail(f"sim did not start: {proc.stderr.read() if proc.stderr else ''}")
-        yield {"link": str(link), "control": str(control)}
-    finally:
-        if proc.poll() is None:
-            os.kill(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.kill(proc.pid, signal.SIGKILL)
-                proc.wait()
 
 
 class Monitor:
