@@ -5,6 +5,7 @@ MQTT 3.1.1 sections 3.2, 3.9, 3.4, 3.13) but acknowledges publications only when
 says so, which a real broker cannot be made to do.
 """
 
+import contextlib
 import json
 import queue
 import socket
@@ -82,10 +83,8 @@ class ScriptedBroker:
     def close(self):
         self.sock.close()
         for c in self.conns:
-            try:
+            with contextlib.suppress(OSError):
                 c.shutdown(socket.SHUT_RDWR)  # the reader's makefile keeps the fd alive
-            except OSError:
-                pass
             c.close()
 
 
