@@ -87,3 +87,16 @@ def test_pipeline_reports_its_configuration():
     assert (pipe.n, pipe.dtype) == (512, np.float32)
     np.testing.assert_array_equal(pipe.freqs, np.fft.rfftfreq(512, 1 / FS))
     np.testing.assert_array_equal(pipe.edges, EDGES)
+
+
+def test_small_vibration_on_a_large_offset_keeps_its_precision():
+    # an accelerometer axis carrying gravity: the mean is removed before windowing, so the
+    # 1 mg tone is not lost in the rounding of a 9.81 m/s^2 offset
+    n = 1024
+    t = np.arange(n) / FS
+    frame = 9.81 + 1e-3 * np.sin(2 * np.pi * 200.0 * t)
+    pipe = cext.FramePipeline(n, "hann", EDGES, FS)
+    numpy_pipe = spectral.NumpyFramePipeline(n, "hann", EDGES, FS)
+    expected = numpy_pipe.process(frame)
+    np.testing.assert_allclose(pipe.process(frame), expected, rtol=0, atol=1e-10 * expected.max())
+    assert int(np.argmax(expected)) == 2  # the 120-400 Hz band
