@@ -54,7 +54,7 @@ def spec_for(name: str) -> FeatureSpec:
     if name.startswith("inverter.tone_"):
         return FeatureSpec("inverter_wear", 1.0, two_sided=True)
     if name == "inverter.thermal_ratio":
-        return FeatureSpec("inverter_wear", 0.02)
+        return FeatureSpec("inverter_wear", 0.01)  # 1 % of R_th
     if name.startswith("inverter."):
         return FeatureSpec("inverter_wear", 0.03, relative=True)
     return FeatureSpec("other", 0.5)

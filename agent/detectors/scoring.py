@@ -63,6 +63,8 @@ def wear_scores(
         if z is None:
             continue
         kind = spec_for(name).kind
+        if kind not in WEAR_KINDS:
+            continue  # kept in the baseline as evidence, not scored
         if kind not in out or z > out[kind][0]:
             out[kind] = (z, name)
     return out

@@ -10,6 +10,12 @@ and is cut into the phases the detectors need:
     levelling     the slow creep into the floor, down to standstill
     door          after the stop, while the door is open (when a door signal exists)
 
+and, overlapping them, `peak`: the stretch around the peak speed where the speed stays above
+`peak_fraction` of it. Most trips in a real building are one or two floors and never reach
+contract speed, so they have no constant phase; spectral detectors still use their `peak`
+stretch, resampled to constant rope travel per sample (computed order tracking,
+vibration.order_resample) so the slowly changing speed does not smear the order lines.
+
 Speeds are taken as magnitudes (some drives report direction separately). Thresholds are
 relative to the trip's own peak speed, so one-floor trips that never reach rated speed are
 segmented too: their plateau is short and may be shorter than `min_constant_s`, in which case
@@ -24,7 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-PHASES = ("start", "acceleration", "constant", "deceleration", "levelling", "door")
+PHASES = ("start", "acceleration", "constant", "deceleration", "levelling", "door", "peak")
 
 
 @dataclass(frozen=True)
@@ -34,6 +40,8 @@ class TripRules:
     plateau_fraction: float = 0.97  # within 3 % of peak speed counts as constant speed
     levelling_fraction: float = 0.15  # below 15 % of peak speed at the end is levelling
     min_constant_s: float = 1.0
+    peak_fraction: float = 0.85
+    min_peak_s: float = 0.5
     min_trip_s: float = 1.0
 
 
@@ -115,6 +123,13 @@ def _phases(t: np.ndarray, v: np.ndarray, a: int, b: int, rules: TripRules) -> T
     }
     if seg_t[k_c1] - seg_t[k_c0] >= rules.min_constant_s:
         phases["constant"] = (float(seg_t[k_c0]), float(seg_t[k_c1]))
+    k_p0, k_p1 = k_peak, k_peak
+    while k_p0 > 0 and seg_v[k_p0 - 1] >= rules.peak_fraction * peak:
+        k_p0 -= 1
+    while k_p1 < len(seg_v) - 1 and seg_v[k_p1 + 1] >= rules.peak_fraction * peak:
+        k_p1 += 1
+    if seg_t[k_p1] - seg_t[k_p0] >= rules.min_peak_s:
+        phases["peak"] = (float(seg_t[k_p0]), float(seg_t[k_p1]))
     return Trip(float(seg_t[0]), float(seg_t[-1]), peak, phases)
 
 

@@ -96,3 +96,22 @@ def test_ride_metrics_weight_a_vertical_8hz_sine_by_wk():
 def test_third_octave_centres_are_iec_61260_base_ten():
     c = spectra.third_octave_centres(90, 1100)
     assert [round(x) for x in c] == [100, 126, 158, 200, 251, 316, 398, 501, 631, 794, 1000]
+
+
+def test_order_resampling_sharpens_a_line_smeared_by_changing_speed():
+    from agent.detectors.vibration import order_resample
+
+    t = np.arange(int(2.0 * FS)) / FS
+    v = 1.5 + 0.2 * np.sin(np.pi * t / 2.0)  # speed swells 1.5 -> 1.7 -> 1.5 m/s
+    pos = np.concatenate([[0.0], np.cumsum((v[1:] + v[:-1]) / 2) / FS])
+    cycles = pos * LIFT.roping * LIFT.rope_strands / LIFT.rope_lay_length_m
+    x = np.zeros((t.size, 3))
+    x[:, 2] = 0.01 * np.sin(2 * np.pi * cycles)
+    x += np.random.default_rng(0).normal(0, 0.002, x.shape)
+    speed_t = np.arange(0.0, 2.05, 0.1)
+    speed_v = 1.5 + 0.2 * np.sin(np.pi * speed_t / 2.0)
+    raw = vibration_features(x, FS, float(v.mean()), LIFT).values["rope.strand_prom"]
+    y, v_ref = order_resample(x, FS, 0.0, speed_t, speed_v)
+    tracked = vibration_features(y, FS, v_ref, LIFT).values["rope.strand_prom"]
+    assert v_ref == pytest.approx(v.mean(), rel=0.01)
+    assert tracked > raw + 3

@@ -61,3 +61,11 @@ def test_streaming_segmenter_matches_batch():
     got = [tr for tr in (seg.feed(a, b) for a, b in zip(t, v, strict=True)) if tr]
     assert len(got) == 1
     assert got[0].phases == segment_trips(t, v)[0].phases
+
+
+def test_one_floor_trip_has_a_peak_stretch_for_spectral_work():
+    t, v = trip_speed(0.0, 1.2, cruise_s=0.0, accel=0.4)
+    (trip,) = segment_trips(t, v)
+    p0, p1 = trip.phases["peak"]
+    inside = (t >= p0) & (t <= p1)
+    assert v[inside].min() >= 0.85 * trip.peak_speed - 1e-9 and p1 - p0 >= 0.5

@@ -1,0 +1,77 @@
+"""Inverter features: the thermal model and the DC-link ripple-to-sag ratio."""
+
+import math
+
+import numpy as np
+import pytest
+
+from agent.detectors.electrical import fit_thermal, ripple_to_sag, thermal_ratios
+from agent.detectors.trips import Trip
+
+
+def _heatsink(r_scale=1.0, tau=400.0, seconds=6000, seed=0):
+    """A duty cycle of trips; heatsink rise from the first-order model, losses a I + b I^2."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(0.0, seconds, 0.5)
+    cur = np.zeros_like(t)
+    k = 0.0
+    while k < seconds:
+        start, dur = k + rng.uniform(5, 40), rng.uniform(5, 20)
+        cur[(t >= start) & (t < start + dur)] = rng.uniform(10, 30)
+        k = start + dur
+    power = 0.6 * cur + 0.04 * cur**2
+    rise = np.zeros_like(t)
+    rise[0] = 3.0  # starts warm: the fit must not need the initial temperature
+    for i in range(1, t.size):
+        a = 1 - math.exp(-(t[i] - t[i - 1]) / tau)
+        rise[i] = rise[i - 1] + a * (r_scale * power[i - 1] - rise[i - 1])
+    return t, cur, rise
+
+
+def test_thermal_fit_recovers_time_constant_and_gains():
+    t, cur, rise = _heatsink()
+    m = fit_thermal(t, cur, rise)
+    assert m is not None
+    assert m.tau_s == pytest.approx(400, rel=0.2)
+    assert m.rms_residual_k < 0.1
+
+
+@pytest.mark.parametrize("scale", [1.0, 1.3, 1.6])
+def test_thermal_ratio_reads_the_change_of_thermal_resistance(scale):
+    m = fit_thermal(*_heatsink())
+    t, cur, rise = _heatsink(r_scale=scale, seed=1)
+    r = thermal_ratios(t, cur, rise, m, np.array([3000.0, 6000.0]))
+    assert r == pytest.approx([scale, scale], rel=0.05)
+
+
+def test_thermal_ratio_is_nan_before_the_trace_holds_enough_heating():
+    m = fit_thermal(*_heatsink())
+    t, cur, rise = _heatsink(seed=2)
+    assert math.isnan(thermal_ratios(t, cur, rise, m, np.array([1.0]))[0])
+
+
+def test_short_or_idle_trace_gives_no_thermal_model():
+    t = np.arange(0.0, 30.0, 0.5)
+    assert fit_thermal(t, np.zeros_like(t), np.zeros_like(t)) is None
+
+
+def _motoring_trip(ripple_pp, sag=10.0, seed=0):
+    rng = np.random.default_rng(seed)
+    t = np.arange(0.0, 20.0, 0.1)
+    trip = Trip(5.0, 15.0, 1.75, {"acceleration": (5.0, 7.0)})
+    on = (t >= 5.0) & (t <= 15.0)
+    cur = np.where(on, 20.0, 0.0)
+    bus = 565.0 - np.where(on, sag, 0.0)
+    bus = bus + np.where(on, ripple_pp * (rng.uniform(size=t.size) - 0.5), 0.0)
+    return t, cur, bus, trip
+
+
+def test_ripple_to_sag_grows_with_ripple_at_the_same_sag():
+    healthy = ripple_to_sag(*_motoring_trip(10.0)[:3], 565.0, _motoring_trip(10.0)[3])
+    aged = ripple_to_sag(*_motoring_trip(13.0)[:3], 565.0, _motoring_trip(13.0)[3])
+    assert aged / healthy == pytest.approx(1.3, rel=0.2)
+
+
+def test_ripple_to_sag_is_undefined_on_a_regenerating_trip():
+    t, cur, bus, trip = _motoring_trip(10.0, sag=-20.0)
+    assert math.isnan(ripple_to_sag(t, cur, bus, 565.0, trip))
