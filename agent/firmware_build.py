@@ -7,6 +7,7 @@
                       compile error fails the build with the file and line)
     main.py           the entry point (stays source: the board runs /main.py at boot)
     profile.json      the controller profile in compact form, with its read plan
+    faults.json       its fault table (code, severity, event, text, causes), read on demand
     baseline.json     the detectors' baseline, only the features the board computes, with
                       each feature's scoring rule (floor, relative, two-sided) resolved
     config.json       device, link, pins, events, lift, MQTT and command settings
@@ -57,10 +58,11 @@ def check_sources(root: Path = FIRMWARE) -> list[Path]:
                 names = [a.name for a in node.names]
             elif isinstance(node, ast.ImportFrom) and node.module:
                 names = [node.module]
+            line = getattr(node, "lineno", 0)
             for name in names:
                 if name.split(".")[0] not in ALLOWED_IMPORTS:
-                    raise InputError(f"{path}:{node.lineno}: imports {name!r}, which "
-                                     "MicroPython on ESP32 does not have")
+                    raise InputError(f"{path}:{line}: imports {name!r}, which MicroPython on "
+                                     "ESP32 does not have")
     return files
 
 
@@ -188,8 +190,11 @@ def build(cfg: Any, out: Path, *, baseline: str | None = None, board: str = "esp
 
     sources = check_sources(root)
     files: dict[str, bytes] = {}
-    files["profile.json"] = _json(compact_profile(load_profile(cfg["controller"]["profile"]),
-                                                  cfg["controller"]["device_id"]))
+    prof = compact_profile(load_profile(cfg["controller"]["profile"]),
+                           cfg["controller"]["device_id"])
+    files["faults.json"] = _json(prof.pop("faults"))  # read on the board only when one occurs
+    prof["faults_file"] = "faults.json"
+    files["profile.json"] = _json(prof)
     bl = baseline or cfg["detectors"]["baseline"]
     if bl:
         files["baseline.json"] = _json(compact_baseline(bl))

@@ -7,6 +7,8 @@ the events in progress by key. Fault codes go through the compact profile's faul
 table's severity, and a code whose entry names another event raises that event too.
 """
 
+import json
+
 from lg import rules
 
 
@@ -34,6 +36,7 @@ class EventEngine:
         self.latches = {k: rules.Latch(v, s["clear_s"]) for k, v in timers.items()}
         self.door_stuck = rules.Latch(s["door_timeout_s"], 0.0)
         self.fault_latches = {}
+        self._faults_seen = {}
         self.active = {}
         self.failed = self.good = 0
         self.comm_lost = False
@@ -96,10 +99,21 @@ class EventEngine:
         return {self._fault(code)[2]} if code else set()
 
     def _fault(self, number):
-        """(code, severity, event, text, causes); numbers not in the table are major."""
-        info = self.profile.get("faults", {}).get(str(number))
-        if info:
-            return tuple(info)
+        """(code, severity, event, text, causes); numbers not in the table are major.
+        The table stays on flash (profile["faults_file"]) and only the codes that occur are
+        kept in RAM: a fault table with texts is larger than the rest of the profile."""
+        info = self._faults_seen.get(number)
+        if info is not None:
+            return info
+        table = self.profile.get("faults")
+        if table is None and self.profile.get("faults_file"):
+            with open(self.profile["faults_file"]) as f:
+                table = json.loads(f.read())
+        entry = (table or {}).get(str(number))
+        info = tuple(entry) if entry else None
+        if info is not None:
+            self._faults_seen[number] = info
+            return info
         return (f"E{number:02d}", "major", "controller_fault",
                 "fault not in this profile's table", "")
 

@@ -19,7 +19,7 @@ two compare (tests/firmware/test_features.py checks them against the Pi's code).
 import math
 from array import array
 
-from lg.fft import RealFFT, hann
+from lg.fft import RealFFT, _np, hann
 
 ORDER_TOLERANCE = 0.05  # as agent/detectors/vibration.py: speed-register and lay-length error
 SHEAVE_ORDERS = (1, 2, 3, 4)
@@ -34,9 +34,13 @@ class WelchPSD:
         self.n, self.fs, self.channels = n, fs, channels
         self.fft = RealFFT(n, use_ulab)
         self.window = hann(n)
-        self.frame = array("f", bytes(4 * n))
-        self.sum = array("f", bytes(4 * (n // 2 + 1)))
         self.s2 = sum(w * w for w in self.window)
+        if self.fft.ulab:  # whole-frame arithmetic in C: no Python float per sample
+            self.window = _np.array(self.window)
+            self.sum = _np.zeros(n // 2 + 1)
+        else:
+            self.frame = array("f", bytes(4 * n))
+            self.sum = array("f", bytes(4 * (n // 2 + 1)))
         self.frames = 0
         self.sq = 0.0  # sum of squares of mean-removed samples, for rms
         self.count = 0
@@ -44,12 +48,18 @@ class WelchPSD:
 
     def reset(self) -> None:
         s = self.sum
-        for k in range(len(s)):
-            s[k] = 0.0
+        if self.fft.ulab:
+            s *= 0
+        else:
+            for k in range(len(s)):
+                s[k] = 0.0
         self.frames, self.sq, self.count, self.peak = 0, 0.0, 0, 0.0
 
     def add(self, samples) -> None:
         """One frame of n samples of one channel (feed every channel's frames in turn)."""
+        if self.fft.ulab:
+            self._add_ulab(samples)
+            return
         n, frame, w = self.n, self.frame, self.window
         mean = sum(samples) / n
         sq, peak = 0.0, self.peak
@@ -67,6 +77,19 @@ class WelchPSD:
         s = self.sum
         for k in range(len(s)):
             s[k] += p[k]
+        self.frames += 1
+
+    def _add_ulab(self, samples) -> None:
+        np = _np
+        x = np.array(samples)
+        x -= np.mean(x)
+        self.sq += np.dot(x, x)
+        self.count += self.n
+        peak = max(np.max(x), -np.min(x))
+        if peak > self.peak:
+            self.peak = peak
+        x *= self.window
+        self.sum += self.fft.power_nd(x)
         self.frames += 1
 
     @property

@@ -55,15 +55,19 @@ class RealFFT:
         return self.power
 
     def _run_ulab(self, x) -> None:
+        self.power = self.power_nd(x if isinstance(x, _np.ndarray) else _np.array(x))
+
+    def power_nd(self, x):
+        """|X[k]|^2, k = 0..n/2, as a ulab array (vectorised: no per-bin Python floats)."""
         np = _np
-        spec = np.fft.fft(x if isinstance(x, np.ndarray) else np.array(x))
+        spec = np.fft.fft(x)
         if isinstance(spec, tuple):  # ulab built without complex support: (real, imag)
             re, im = spec
         else:
             re, im = np.real(spec), np.imag(spec)
-        p = self.power
-        for k in range(self.n // 2 + 1):
-            p[k] = re[k] * re[k] + im[k] * im[k]
+        m = self.n // 2 + 1
+        re, im = re[:m], im[:m]
+        return re * re + im * im
 
     def _run_python(self, x) -> None:
         n, m = self.n, self.n // 2

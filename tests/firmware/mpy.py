@@ -32,11 +32,23 @@ def node() -> str:
 
 
 def run_mpy(script: str, *, flash: Path | None = None, ulab: bool = False,
-            tmp: Path | None = None, timeout: float = 120) -> str:
+            tmp: Path | None = None, timeout: float = 120, turn: str = "", turns: int = 0,
+            final: str = "", libs: tuple[Path, ...] = (FIRMWARE,),
+            romfs: Path | None = None) -> str:
     work = tmp or Path(subprocess.check_output(["mktemp", "-d"], text=True).strip())
     path = work / "script.py"
     path.write_text(script)
-    cmd = [node(), str(RUNNER), "--lib", str(FIRMWARE), "--lib", str(FAKES)]
+    cmd = [node(), str(RUNNER)]
+    for lib in (*libs, *(() if romfs else (FAKES,))):
+        cmd += ["--lib", str(lib)]
+    if romfs is not None:
+        cmd += ["--romfs", str(romfs)]
+    if turn:
+        (work / "turn.py").write_text(turn)
+        cmd += ["--turn", str(work / "turn.py"), "--turns", str(turns)]
+    if final:
+        (work / "final.py").write_text(final)
+        cmd += ["--finally", str(work / "final.py")]
     if ulab:
         cmd.append("--ulab")
     if flash is not None:

@@ -47,12 +47,12 @@ def _write_frames(path, x):
                 f.write(np.ascontiguousarray(x[i * N:(i + 1) * N, c]).tobytes())
 
 
-@pytest.fixture(scope="module")
-def board(tmp_path_factory):
+@pytest.fixture(scope="module", params=[False, True], ids=["pure", "ulab"])
+def board(request, tmp_path_factory):
     flash = tmp_path_factory.mktemp("flash")
     x = _segment()
     _write_frames(flash / "accel.f32", x)
-    return x, result(_board_script(), flash=flash)
+    return x, result(_board_script(), flash=flash, ulab=request.param)
 
 
 def test_board_features_in_micropython_equal_the_same_code_under_cpython(board, tmp_path):

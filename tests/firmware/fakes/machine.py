@@ -8,6 +8,13 @@ the answer have been on the wire for their character times (so t3.5 and deadline
 """
 
 events = []  # (kind, value) in order across all fakes: DE pin changes, UART writes
+HISTORY = 256  # the fakes keep this many recent entries, so a long run does not fill the heap
+
+
+def _keep(lst, item):
+    lst.append(item)
+    if len(lst) > 2 * HISTORY:
+        del lst[:HISTORY]
 
 
 class Pin:
@@ -25,8 +32,8 @@ class Pin:
         if v is None:
             return self._v
         self._v = 1 if v else 0
-        self.history.append(self._v)
-        events.append(("pin", self.id, self._v))
+        _keep(self.history, self._v)
+        _keep(events, ("pin", self.id, self._v))
         return None
 
     def on(self):
@@ -53,8 +60,8 @@ class UART:
 
     def write(self, data):
         data = bytes(data)
-        self.written.append(data)
-        events.append(("write", self.id, data))
+        _keep(self.written, data)
+        _keep(events, ("write", self.id, data))
         now = self.clock.ticks_us()
         done = now + len(data) * self.char_us
         answer = self.peer(data) if self.peer else None

@@ -35,7 +35,8 @@ class Link:
 
 class MemoryBroker:
     def __init__(self):
-        self.published = []  # (topic, payload, qos, retain)
+        self.published = []  # (topic, payload, qos, retain), the latest `keep`
+        self.keep = 10000
         self.retained = {}
         self.will = None
         self.hold_acks = False
@@ -64,6 +65,8 @@ class MemoryBroker:
 
     def _publish(self, topic, payload, qos, retain):
         self.published.append((topic.decode(), bytes(payload), qos, retain))
+        if len(self.published) > self.keep:
+            del self.published[0]
         if retain:
             self.retained[topic.decode()] = bytes(payload)
 
@@ -87,7 +90,8 @@ class MemoryBroker:
                 break
             first, body = buf[0], bytes(buf[i:i + n])
             buf = buf[i + n:]
-            self.packets.append(first)
+            if len(self.packets) < self.keep:
+                self.packets.append(first)
             self._packet(link, first, body)
         link.buf = buf
 
