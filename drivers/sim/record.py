@@ -17,45 +17,26 @@ import argparse
 import csv
 import io
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from agent.detectors.trips import Trip, TripSegmenter
-from agent.detectors.vibration import order_resample
+from agent.detectors.capture import CapturedTrip, TripBuffer
 from agent.errors import InputError
 from drivers.replay.controller_csv import CONTRACT_COLUMNS
 from drivers.replay.recording import Sidecar, atomic_write, write_recording
 
 CSV_COLUMNS = ("speed_mps", "current_a", "dc_bus_v", "output_hz", "heatsink_c", "ambient_c",
                "load_pct", "floor", "door_open", "fault_code")
-REST_AUDIO_S = 5.0
-
-
-@dataclass
-class CapturedTrip:
-    trip: Trip
-    speed_mps: float  # mean speed over the constant phase
-    accel: np.ndarray | None  # (n, 3) m/s^2 over the constant phase
-    cruise: np.ndarray | None  # (n, 3) accel over the peak stretch, order-resampled ...
-    cruise_speed: float  # ... to this constant car speed (nan without a peak stretch)
-    audio: np.ndarray | None  # (n, 1) Pa over the constant phase
-    rest_audio: np.ndarray | None  # (n, 1) Pa from the idle spell before the trip
 
 
 class TripCapture:
-    """Steps `model` by `poll_s` and yields trips as they finish."""
+    """Steps `model` by `poll_s`, polls its readings like the agent, yields finished trips."""
 
     def __init__(self, model: Any, poll_s: float = 0.1) -> None:
         self.model = model
         self.poll_s = poll_s
         self.rows: list[tuple[float, dict[str, Any]]] = []
-        self._seg = TripSegmenter()
-        self._streams: dict[str, list[Any]] = {"accel": [], "audio": []}
-        self._fs: dict[str, float] = {}
-        self._speed: list[tuple[float, float]] = []
+        self.buffer = TripBuffer()
 
     def run(self, duration_s: float, keep_rows: bool = True) -> Iterator[CapturedTrip]:
         end = self.model.t + duration_s
@@ -66,62 +47,10 @@ class TripCapture:
             if keep_rows:
                 self.rows.append((t, {k: r[k] for k in CONTRACT_COLUMNS if k in r}))
             for b in self.model.drain_blocks():
-                if b.stream in self._streams:
-                    self._streams[b.stream].append(b)
-                    self._fs[b.stream] = b.fs
-            self._speed.append((t, float(r.get("speed_mps", 0.0))))
-            trip = self._seg.feed(t, float(r.get("speed_mps", 0.0)),
-                                  bool(r.get("door_open", False)))
-            if trip is not None:
-                yield self._cut(trip)
-            elif not self._moving(r):
-                self._trim(t - 2 * REST_AUDIO_S)
-
-    def _moving(self, r: dict[str, Any]) -> bool:
-        return abs(float(r.get("speed_mps", 0.0))) > self._seg.rules.standstill_mps
-
-    def _trim(self, before: float) -> None:
-        while len(self._speed) > 2 and self._speed[1][0] < before:
-            self._speed.pop(0)
-        for blocks in self._streams.values():
-            while blocks and blocks[0].t0 + blocks[0].duration < before:
-                blocks.pop(0)
-
-    def _slice(self, stream: str, t0: float, t1: float) -> np.ndarray | None:
-        got = self._slice_at(stream, t0, t1)
-        return got[0] if got is not None else None
-
-    def _slice_at(self, stream: str, t0: float, t1: float) -> tuple[np.ndarray, float] | None:
-        """Samples in [t0, t1) and the time of the first one."""
-        blocks = [b for b in self._streams[stream] if b.t0 < t1 and b.t0 + b.duration > t0]
-        if not blocks:
-            return None
-        fs = blocks[0].fs
-        data = np.concatenate([b.data for b in blocks]).astype(np.float64)
-        start = blocks[0].t0
-        i0, i1 = max(0, int(round((t0 - start) * fs))), int(round((t1 - start) * fs))
-        out = data[i0:min(i1, data.shape[0])]
-        return (out, start + i0 / fs) if out.shape[0] > 0 else None
-
-    def _cruise(self, trip: Trip) -> tuple[np.ndarray | None, float]:
-        ph = trip.phase("peak")
-        got = self._slice_at("accel", *ph) if ph else None
-        if got is None or not self._speed:
-            return None, float("nan")
-        st, sv = np.array(self._speed).T
-        x, v_ref = order_resample(got[0], self._fs["accel"], got[1], st, sv)
-        return x, v_ref
-
-    def _cut(self, trip: Trip) -> CapturedTrip:
-        const = trip.phase("constant")
-        speeds = [abs(v) for t, v in self._speed if const and const[0] <= t <= const[1]]
-        speed = float(np.mean(speeds)) if speeds else trip.peak_speed
-        accel = self._slice("accel", *const) if const else None
-        audio = self._slice("audio", *const) if const else None
-        rest = self._slice("audio", trip.start - REST_AUDIO_S - 0.5, trip.start - 0.5)
-        cruise, v_ref = self._cruise(trip)
-        self._trim(trip.end - 1.0)
-        return CapturedTrip(trip, speed, accel, cruise, v_ref, audio, rest)
+                self.buffer.add_block(b)
+            got = self.buffer.poll(t, r)
+            if got is not None:
+                yield got
 
 
 def lift_json(model: Any) -> dict[str, float | int]:
