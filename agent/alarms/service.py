@@ -88,16 +88,22 @@ class AlarmService:
             return t.alarm
 
     def tick(self) -> int:
-        """Re-send what is due; returns how many were queued. Call about once a second."""
-        sent = 0
+        """Re-send what is due; returns how many were queued. Call about once a second.
+
+        All re-sends of one tick are committed in one transaction: a box with many
+        unacknowledged alarms pays one fsync per tick, not one per alarm."""
         with self._lock:
-            for t in self._book.plan_resends(self._clock()):
-                # Still queued (broker unreachable): a second copy would only fill the disk.
-                if self._outbox.is_pending(t.alarm.msg_id):
-                    continue
-                self._commit(t, notify=False)
-                sent += 1
-        return sent
+            due = [t for t in self._book.plan_resends(self._clock())
+                   # Still queued (broker unreachable): a second copy would only fill the disk.
+                   if not self._outbox.is_pending(t.alarm.msg_id)]
+            if not due:
+                return 0
+            now = self._clock()
+            self._outbox.enqueue_batch([("alarm", alarm_message(t.alarm, now), self._state(t))
+                                        for t in due])
+            for t in due:
+                self._book.apply(t)
+            return len(due)
 
     def active(self) -> list[Alarm]:
         with self._lock:
@@ -107,14 +113,16 @@ class AlarmService:
         with self._lock:
             return self._book.by_id(alarm_id)
 
-    def _commit(self, t: Transition, notify: bool = True) -> None:
-        key = f"{STATE_PREFIX}{t.alarm.kind}\x1f{t.alarm.source}"
-        value = None if t.state == "cleared" else t.alarm.to_json()
-        self._outbox.enqueue("alarm", alarm_message(t.alarm, self._clock()), {key: value})
+    def _commit(self, t: Transition) -> None:
+        self._outbox.enqueue("alarm", alarm_message(t.alarm, self._clock()), self._state(t))
         self._book.apply(t)
-        if notify:
-            for fn in self._observers:
-                try:
-                    fn(t)
-                except Exception:  # an observer (LED, trail) must not undo a committed alarm
-                    log.exception("alarm observer %r failed on %s", fn, t.state)
+        for fn in self._observers:
+            try:
+                fn(t)
+            except Exception:  # an observer (LED, trail) must not undo a committed alarm
+                log.exception("alarm observer %r failed on %s", fn, t.state)
+
+    @staticmethod
+    def _state(t: Transition) -> dict[str, str | None]:
+        key = f"{STATE_PREFIX}{t.alarm.kind}\x1f{t.alarm.source}"
+        return {key: None if t.state == "cleared" else t.alarm.to_json()}

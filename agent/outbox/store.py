@@ -97,11 +97,18 @@ class Outbox:
         `state` entries (key -> value, None deletes) are written in the same transaction, so
         an alarm's book-keeping and its message are on disk together or not at all.
         """
+        return self.enqueue_batch([(channel, body, state or {})])[0]
+
+    def enqueue_batch(self, items: list[tuple[str, dict[str, Any], Mapping[str, str | None]]]
+                      ) -> list[int]:
+        """Commit several (channel, body, state) messages in one transaction (one fsync)."""
+        if not items:
+            return []
         with self._lock:
             # On a full database the oldest half of the telemetry goes first, then the rest.
             for evict_all in (False, True, None):
                 try:
-                    seq = self._commit_durable(channel, body, state or {})
+                    seqs = self._commit_durable(items)
                     break
                 except sqlite3.OperationalError as exc:
                     if not _is_full(exc):
@@ -113,7 +120,7 @@ class Outbox:
                     self._evict_telemetry(all_rows=evict_all)
             self._update_degraded()
         self._notify()
-        return seq
+        return seqs
 
     def enqueue_event(self, kind: str, severity: str, detail: dict[str, Any]) -> int:
         """Commit a `liftguard.event/1` message; returns its seq."""
@@ -208,25 +215,28 @@ class Outbox:
 
     # -- internals -----------------------------------------------------------------------
 
-    def _commit_durable(self, channel: str, body: dict[str, Any],
-                        state: Mapping[str, str | None]) -> int:
+    def _commit_durable(self, items: list[tuple[str, dict[str, Any],
+                                                Mapping[str, str | None]]]) -> list[int]:
         c = self._conn
         c.execute("BEGIN IMMEDIATE")
         try:
-            seq = self._next_seq(channel)
-            c.execute("INSERT INTO durable(channel, msg_id, payload) VALUES (?,?,?)",
-                      (channel, body["id"], encode({**body, "seq": seq})))
-            for key, value in state.items():
-                if value is None:
-                    c.execute("DELETE FROM state WHERE key=?", (key,))
-                else:
-                    c.execute("INSERT OR REPLACE INTO state(key, value) VALUES (?,?)",
-                              (key, value))
+            seqs = []
+            for channel, body, state in items:
+                seq = self._next_seq(channel)
+                c.execute("INSERT INTO durable(channel, msg_id, payload) VALUES (?,?,?)",
+                          (channel, body["id"], encode({**body, "seq": seq})))
+                for key, value in state.items():
+                    if value is None:
+                        c.execute("DELETE FROM state WHERE key=?", (key,))
+                    else:
+                        c.execute("INSERT OR REPLACE INTO state(key, value) VALUES (?,?)",
+                                  (key, value))
+                seqs.append(seq)
             c.execute("COMMIT")
         except BaseException:
             _rollback(c)
             raise
-        return seq
+        return seqs
 
     def _commit_telemetry(self, body: dict[str, Any]) -> bool:
         c = self._conn
@@ -313,7 +323,7 @@ class Outbox:
         body = envelope("event", self._clock(), kind=kind, severity=severity, detail=detail)
         try:
             # The state change is committed with its event, so a restart resumes it.
-            self._commit_durable("event", body, {DEGRADED_KEY: "1" if on else None})
+            self._commit_durable([("event", body, {DEGRADED_KEY: "1" if on else None})])
         except sqlite3.OperationalError as exc:
             if not _is_full(exc):
                 raise

@@ -181,3 +181,13 @@ def test_at_most_one_active_alarm_per_key_and_ids_never_reused(sequence):
             book.apply(t)
         keys = [a.key for a in book.active()]
         assert len(keys) == len(set(keys))
+
+
+def test_due_resends_of_many_alarms_are_queued_together(alarms, outbox, clock):
+    ids = [alarms.raise_("door_fault", f"door:{i}", "warning").alarm_id for i in range(5)]
+    for p in outbox.pending(DURABLE, 0, 100):
+        outbox.delete(DURABLE, p.row)
+    clock.advance(60)
+    assert alarms.tick() == 5
+    assert sorted(m["alarm_id"] for m in sent(outbox)) == sorted(ids)
+    assert all(m["resend"] == 1 for m in sent(outbox))
