@@ -132,3 +132,15 @@ def test_baseline_file_from_learn_is_versioned(tmp_path, healthy, capsys):
     d = json.loads(b.read_text())
     assert d["schema"] == "liftguard.baseline/1" and d["lift"]["rope_strands"] == 8
     assert d["features"]["rope.strand_prom"]["all"]["n"] == 10
+
+
+def test_analyze_output_validates_against_its_schema(tmp_path, healthy, capsys):
+    from pathlib import Path
+
+    import jsonschema
+
+    schema = json.loads((Path(__file__).parents[2] / "docs/schemas/analyze.json").read_text())
+    b = _learn(tmp_path, healthy, capsys)
+    assert main(["analyze", *healthy[:2], "--baseline", str(b), "--json"]) == 0
+    for line in capsys.readouterr().out.splitlines():
+        jsonschema.validate(json.loads(line), schema)
