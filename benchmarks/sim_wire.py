@@ -97,8 +97,12 @@ def main() -> None:
               f"ratio {ratio:.3f}, failed {failed}")
     unpaced, _ = measure(["--no-wire-emulation"], 19200)
     print(f"{'unpaced':>12}: {unpaced:7.1f} tps (ptys + relay + pymodbus, no wire pacing)")
+    load = os.getloadavg()[0]
+    print(f"load average {load:.1f} on {os.cpu_count()} cores: a busy machine lowers the ratios "
+          "(slower turnaround), never raises them above 1")
     summary["max_ratio"] = f"{worst:.3f}"
     summary["unpaced_tps"] = f"{unpaced:.0f}"
+    summary["load_avg"] = f"{load:.1f}"
     print("summary: " + " ".join(f"{k}={v}" for k, v in summary.items()))
 
 
