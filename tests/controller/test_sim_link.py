@@ -171,3 +171,46 @@ def test_power_loss_raises_power_loss_then_comm_lost_and_both_clear(sim, monitor
     monitor.wait_for("end", "power_loss", cleared - 0.5, 15)
     starts = [k for e, k, _ in monitor.edges if e == "start"]
     assert starts.count("comm_lost") == 1 and starts.count("power_loss") == 1
+
+
+# Faults that act on the car's next run: the test sends the car end to end (full-speed trips)
+# through the sim's control socket, with the sim's clock sped up 4x.
+ON_NEXT_RUN = [
+    ("door_open_while_running", "true", "door_open_while_running"),
+    ("overspeed", "1.5", "overspeed:1"),
+    ("top_overrun", "true", "top_overrun"),
+    ("bottom_overrun", "true", "bottom_overrun"),
+    ("door_fault", "open", "door_fault"),
+    ("door_fault", "close", "door_fault"),
+    ("trapped", "between_floors", "trapped_between_floors"),
+    ("trapped", "between_floors", "stopped_outside_door_zone"),
+]
+
+
+def drive_until(monitor: Monitor, control: str, key: str, after: float, timeout: float) -> None:
+    from drivers.sim.control import send
+
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if any(e == "start" and k == key and t >= after for e, k, t in list(monitor.edges)):
+            return
+        floor = monitor.samples[-1].get("floor", 1) if monitor.samples else 1
+        send(control, {"cmd": "call", "floor": 10 if floor <= 5 else 1})
+        time.sleep(1.0)
+    pytest.fail(f"no start of {key} within {timeout} s; edges: {monitor.edges}")
+
+
+@pytest.mark.parametrize("sim", [["--calls", "none", "--speedup", "4"]], indirect=True)
+@pytest.mark.parametrize(
+    "fault, value, key",
+    # short form by default: the first case; the rest are the long form (slow)
+    [ON_NEXT_RUN[0], *(pytest.param(*c, marks=pytest.mark.slow) for c in ON_NEXT_RUN[1:])],
+    ids=[f"{f[0]}={f[1]}" for f in ON_NEXT_RUN],
+)
+def test_fault_on_next_run_raises_and_clears_its_event(sim, monitor, fault, value, key):
+    liftguard("sim", "inject", "--control", sim["control"], f"{fault}={value}")
+    injected = time.monotonic()
+    drive_until(monitor, sim["control"], key, injected - 0.5, 40)
+    liftguard("sim", "clear", "--control", sim["control"], fault)
+    cleared = time.monotonic()
+    monitor.wait_for("end", key, cleared - 0.5, 15)
