@@ -5,8 +5,9 @@ of healthy observations, their median and their MAD. An observation is scored in
 units, z = (x - median) / scale, with scale = 1.4826 * MAD (the MAD's Gaussian consistency
 factor) but never below the feature's floor, so a very quiet healthy history does not make
 noise-level changes look like wear. A speed range with fewer than `min_count` observations
-falls back to all speeds pooled (orders already make spectral features speed-independent to
-first order).
+falls back to all running speeds pooled (orders already make spectral features
+speed-independent to first order); standing still (bin 0: rest sound, idle drive tones) is
+never pooled with running.
 
 The file is versioned JSON (`schema`: liftguard.baseline/1) and written atomically.
 """
@@ -94,9 +95,10 @@ class Baseline:
         bins = self.stats.get(feature)
         if not bins:
             return None
-        s = bins.get(self.bin_of(speed_mps))
-        if s is not None and s.n >= self.min_count:
-            return s
+        b = self.bin_of(speed_mps)
+        s = bins.get(b)
+        if b == "0" or (s is not None and s.n >= self.min_count):
+            return s  # standing still is its own regime: never pooled with running
         pooled = bins.get("all")
         return pooled if pooled is not None and pooled.n >= self.min_count else s
 
@@ -170,8 +172,10 @@ def learn(
             if not math.isfinite(value):
                 continue
             bins = per.setdefault(name, {})
-            bins.setdefault(b.bin_of(speed), []).append(float(value))
-            bins.setdefault("all", []).append(float(value))
+            k = b.bin_of(speed)
+            bins.setdefault(k, []).append(float(value))
+            if k != "0":
+                bins.setdefault("all", []).append(float(value))
     b.stats = {f: {k: Stat.of(v) for k, v in bins.items()} for f, bins in per.items()}
     b.thermal = thermal
     b.sources = list(sources)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 HISTORY = 64
+MIN_LEVEL_FOR_FORECAST = 1.0  # baseline units
 
 
 @dataclass
@@ -54,6 +55,8 @@ class Trend:
             return None
         if self.level >= threshold:
             return 0.0
+        if self.level < MIN_LEVEL_FOR_FORECAST:
+            return None  # within a baseline unit of healthy: a "rate" there is only scatter
         rate = self.rate_per_s()
         if rate <= 0 or not math.isfinite(rate):
             return None

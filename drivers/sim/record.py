@@ -20,6 +20,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from agent.detectors.capture import CapturedTrip, TripBuffer
 from agent.errors import InputError
 from drivers.replay.controller_csv import CONTRACT_COLUMNS
@@ -40,8 +42,11 @@ class TripCapture:
 
     def run(self, duration_s: float, keep_rows: bool = True) -> Iterator[CapturedTrip]:
         end = self.model.t + duration_s
+        # A real poller is not locked to the mains: each Modbus transaction takes a few ms
+        # more or less, so poll instants wander against the drive's 300 Hz DC-bus ripple.
+        rng = np.random.default_rng(getattr(self.model, "seed", 0) + 7919)
         while self.model.t < end:
-            self.model.advance(self.poll_s)
+            self.model.advance(self.poll_s + float(rng.uniform(-0.004, 0.004)))
             r = self.model.readings()
             t = self.model.t
             if keep_rows:

@@ -91,7 +91,7 @@ def test_severity_only_changes_through_its_thresholds(scores):
 def test_trend_estimates_time_to_threshold_of_a_linear_rise():
     tr = Trend(alpha=1.0)
     for day in range(10):
-        tr.update(day * 86400.0, 0.5 * day)  # half a unit a day
+        tr.update(day * 86400.0, 0.5 * day)  # half a unit a day, from 0 to 4.5
     assert tr.time_to(5.0) == pytest.approx(1 * 86400.0, rel=0.01)
 
 
@@ -129,3 +129,11 @@ def test_damaged_state_file_is_an_error_not_a_silent_reset(tmp_path):
     p.write_text('{"schema": "liftguard.detector-state/1", "kinds": {"rope_wear": {}}}')
     with pytest.raises(InputError, match="state.json"):
         WearTracker.load(p)
+
+
+def test_standing_still_is_never_pooled_with_running():
+    obs = [(1.75, {"inverter.tone_6310": 60.0}) for _ in range(20)]
+    obs += [(0.0, {"inverter.tone_6310": 30.0}) for _ in range(3)]
+    b = learn(obs, LIFT)
+    assert b.stat("inverter.tone_6310", 0.0).median == 30.0
+    assert b.stat("inverter.tone_6310", 1.0).median == 60.0
