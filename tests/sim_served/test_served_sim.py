@@ -220,3 +220,18 @@ def test_after_power_loss_the_controller_goes_silent_once_its_dc_bus_has_decayed
     assert cli("clear", "--control", sim.control, "power_loss").returncode == 0
     time.sleep(0.5)
     assert master.read(RATED_SPEED, 1) == [1750]
+
+
+def test_a_bad_control_request_is_answered_and_the_connection_stays_usable(start_sim):
+    sim = start_sim("--calls", "none")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(5)
+        s.connect(sim.control)
+        s.sendall(b'{"cmd": "inject", "faults": {"rope_wear": 7}}\nnot json\n{"cmd": "status"}\n')
+        data = b""
+        while data.count(b"\n") < 3:
+            data += s.recv(65536)
+    replies = [json.loads(line) for line in data.splitlines()]
+    assert replies[0] == {"ok": False, "error": "fault rope_wear: level 7 is out of range 0..1"}
+    assert replies[1] == {"ok": False, "error": "request is not valid JSON"}
+    assert replies[2]["ok"] and replies[2]["status"]["faults"] == {}
