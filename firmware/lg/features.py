@@ -99,15 +99,31 @@ class WelchPSD:
     def psd(self, k: int) -> float:
         """PSD at bin k in units^2/Hz (one-sided, density scaling), summed over channels as
         the Pi's total PSD is: frames of all channels are averaged, then times channels."""
-        v = self.sum[k] * self.channels / (self.frames * self.fs * self.s2)
-        return v if k == 0 or k == self.n // 2 else 2 * v
+        v = self.sum[k] * self._scale()
+        return v if k == 0 or k == self.n // 2 else v + v
+
+    def _scale(self) -> float:
+        return self.channels / (self.frames * self.fs * self.s2)
 
     def band_power(self, lo: float, hi: float) -> float:
         """Integral of the PSD over bins with lo <= f < hi (agent.detectors.spectra.band_powers)."""
-        df = self.df
+        df, top = self.df, self.n // 2
         k0 = max(0, math.ceil(lo / df - 1e-9))
-        k1 = min(self.n // 2, math.ceil(hi / df - 1e-9) - 1)
-        return sum(self.psd(k) for k in range(k0, k1 + 1)) * df
+        k1 = min(top, math.ceil(hi / df - 1e-9) - 1)
+        if k1 < k0:
+            return 0.0
+        if self.fft.ulab:  # one C sum over a view: no Python float per bin
+            total = 2 * float(_np.sum(self.sum[k0:k1 + 1]))
+        else:
+            s = self.sum
+            total = 0.0
+            for k in range(k0, k1 + 1):
+                total += s[k]
+            total *= 2
+        for edge in (0, top):  # the DC and Nyquist bins are not doubled
+            if k0 <= edge <= k1:
+                total -= self.sum[edge]
+        return total * self._scale() * df
 
     def floor(self, lo: float, hi: float, exclude) -> float:
         df = self.df
