@@ -28,6 +28,8 @@ class CapturedTrip:
     cruise_speed: float  # ... to this constant car speed (nan without a peak stretch)
     audio: np.ndarray | None  # (n, 1) Pa over the constant phase
     rest_audio: np.ndarray | None  # (n, 1) Pa from the idle spell before the trip
+    ride: tuple[np.ndarray, int, int] | None = None  # whole-trip accel (from 0.5 s before the
+    # start), and the sample range of the constant (or peak) phase in it: ride quality
 
 
 class TripBuffer:
@@ -100,5 +102,14 @@ class TripBuffer:
         audio = self._slice("audio", *const) if const else None
         rest = self._slice("audio", trip.start - REST_AUDIO_S - 0.5, trip.start - 0.5)
         cruise, v_ref = self._cruise(trip)
+        ride = None
+        steady = const or trip.phase("peak")
+        whole = self._slice_at("accel", trip.start - 0.5, trip.end)
+        if whole is not None and steady is not None:
+            fs = self._fs["accel"]
+            i0 = max(0, int((steady[0] - whole[1]) * fs))
+            i1 = min(whole[0].shape[0], int((steady[1] - whole[1]) * fs))
+            if i1 - i0 > fs * 0.5:
+                ride = (whole[0], i0, i1)
         self._trim(trip.end - 1.0)
-        return CapturedTrip(trip, speed, accel, cruise, v_ref, audio, rest)
+        return CapturedTrip(trip, speed, accel, cruise, v_ref, audio, rest, ride)

@@ -19,10 +19,12 @@ from typing import Any
 import numpy as np
 
 from agent.detectors import electrical
+from agent.detectors.acoustic import sound_features
 from agent.detectors.baseline import Baseline
 from agent.detectors.capture import CapturedTrip, TripBuffer
 from agent.detectors.offline import Settings
-from agent.detectors.scoring import Finding, wear_scores
+from agent.detectors.ride import ride_metrics
+from agent.detectors.scoring import Finding, noise_finding, ride_finding, wear_scores
 from agent.detectors.tracker import WearTracker
 from agent.detectors.vibration import vibration_features
 from drivers.blocks import SampleBlock
@@ -79,7 +81,25 @@ class WearMonitor:
             found.append(Finding(kind, score, st.severity, ev))
         if self.state_path is not None and found:
             self.tracker.save(self.state_path)
-        return found
+        return found + self._comfort(cap)
+
+    def _comfort(self, cap: CapturedTrip) -> list[Finding]:
+        """Ride quality of the trip and noise levels (trip, and the rest before it), judged
+        against the configured limits."""
+        out: list[Finding] = []
+        if cap.ride is not None:
+            x, i0, i1 = cap.ride
+            m = ride_metrics(x, ("x", "y", "z"), "z", self._buffer.fs("accel"), (i0, i1))
+            f = ride_finding(m, self.settings.ride)
+            if f is not None:
+                out.append(f)
+        if cap.audio is not None:
+            laeq, _ = sound_features(cap.audio, self._buffer.fs("audio"))
+            out.append(noise_finding(laeq, True, self.settings.noise))
+        if cap.rest_audio is not None:
+            laeq, _ = sound_features(cap.rest_audio, self._buffer.fs("audio"))
+            out.append(noise_finding(laeq, False, self.settings.noise))
+        return out
 
     def _trace(self) -> dict[str, np.ndarray] | None:
         if len(self._history) < 4:

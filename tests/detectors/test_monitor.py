@@ -55,5 +55,10 @@ def test_state_survives_a_restart(baseline, tmp_path):
     assert b.tracker.to_json() == a.tracker.to_json()
     fa = _feed_trip(a, 400.0, 12.0, 20)
     fb = _feed_trip(b, 400.0, 12.0, 20)
-    assert [(f.kind, f.severity, f.evidence["trend_level"]) for f in fa] == \
-        [(f.kind, f.severity, f.evidence["trend_level"]) for f in fb]
+    assert fa and [f.to_json() for f in fa] == [f.to_json() for f in fb]
+
+
+def test_each_trip_also_reports_ride_quality(baseline):
+    mon = WearMonitor(baseline)
+    ride = [f for f in _feed_trip(mon, 0.0, 0.0, 3) if f.kind == "ride_quality"]
+    assert ride and "vertical_a95" in ride[0].evidence and "max_jerk" in ride[0].evidence
