@@ -51,6 +51,7 @@ from drivers.controller.rtu import char_bits, min_transaction_s  # noqa: E402
 
 LINES = [(9600, "E", 0.95), (19200, "E", 0.95), (115200, "N", 0.90)]
 TRANSPORTS = ("native", "pymodbus")
+ROUNDS = 4
 
 
 def start_sim(workdir: Path, baud: int, parity: str) -> tuple[subprocess.Popen[str], str]:
@@ -166,18 +167,32 @@ def measure(link: str, baud: int, parity: str, transport: str, seconds: float) -
         for _ in range(3):  # warm-up: open the port, first t3.5, caches
             poller.poll_once()
         failures = cycles = 0
+        cpu0 = time.process_time()
         start = time.perf_counter()
         while time.perf_counter() - start < seconds:
             sample = poller.poll_once()
             cycles += 1
             failures += not sample.ok
         elapsed = time.perf_counter() - start
+        cpu = time.process_time() - cpu0
     return {
-        "tps": cycles * len(plan) / elapsed,
-        "limit_tps": len(plan) / cycle_min,
-        "ratio": cycles * cycle_min / elapsed,
-        "failures": failures,
+        "elapsed": elapsed, "cycles": cycles, "tx": cycles * len(plan), "cpu": cpu,
+        "cycle_min": cycle_min, "limit_tps": len(plan) / cycle_min, "failures": failures,
+    }
+
+
+def combine(runs: list[dict]) -> dict:
+    """Totals over rounds: ratio = sum(cycles x cycle_min) / sum(elapsed)."""
+    elapsed = sum(r["elapsed"] for r in runs)
+    cycles = sum(r["cycles"] for r in runs)
+    tx = sum(r["tx"] for r in runs)
+    return {
+        "tps": tx / elapsed,
+        "limit_tps": runs[0]["limit_tps"],
+        "ratio": sum(r["cycles"] * r["cycle_min"] for r in runs) / elapsed,
+        "failures": sum(r["failures"] for r in runs),
         "cycles": cycles,
+        "cpu_ms_per_tx": 1e3 * sum(r["cpu"] for r in runs) / tx,
     }
 
 
@@ -200,17 +215,29 @@ def main() -> int:
             for slave, starter in (("paced", start_paced), ("sim", start_sim)):
                 proc, link = starter(Path(tmp), baud, parity)
                 try:
+                    # Alternate the transports in short rounds so that the load of a shared
+                    # machine drifting during the run hits both alike.
+                    runs: dict[str, list[dict]] = {t: [] for t in TRANSPORTS}
+                    for k in range(ROUNDS):
+                        order = TRANSPORTS if k % 2 == 0 else TRANSPORTS[::-1]
+                        for transport in order:
+                            runs[transport].append(
+                                measure(link, baud, parity, transport, args.seconds / ROUNDS))
                     for transport in TRANSPORTS:
-                        r = measure(link, baud, parity, transport, args.seconds)
+                        r = combine(runs[transport])
                         print(f"{name:11s} {slave:5s} {transport:9s} {r['tps']:7.2f} tx/s of "
                               f"{r['limit_tps']:7.2f}  ratio {r['ratio']:.3f}  cycles "
-                              f"{r['cycles']}  failed polls {r['failures']}")
+                              f"{r['cycles']}  failed polls {r['failures']}  master CPU "
+                              f"{r['cpu_ms_per_tx']:.2f} ms/tx")
                         key = transport if slave == "paced" else f"sim_{transport}"
                         summary[f"{key}_{name}"] = f"{r['ratio']:.3f}"
+                        if slave == "paced":
+                            summary[f"cpu_ms_{transport}_{name}"] = f"{r['cpu_ms_per_tx']:.2f}"
                         if transport == "native" and slave == "paced":
                             met = met and r["ratio"] >= goal and r["failures"] == 0
                 finally:
                     stop(proc)
+    summary["load_avg_1min"] = f"{os.getloadavg()[0]:.1f}"
     summary["goals_met"] = "yes" if met else "no"
     print("summary: " + " ".join(f"{k}={v}" for k, v in summary.items()))
     return 0

@@ -74,3 +74,13 @@ def test_kernel_mode_on_a_pty_is_a_clear_hardware_error(pty_pair):
 def test_bad_direction_config_is_one_line(mode, kwargs, message):
     with pytest.raises(ConfigError, match=message):
         make_direction(mode, **kwargs)
+
+
+def test_gpio_backend_output_pin_serves_as_the_de_re_pin(pty_pair, slave):
+    sim_gpio = pytest.importorskip("drivers.gpio.sim")
+    pin = sim_gpio.SimOutputPin(17, False, clock=lambda: 0.0)
+    settings = LinkSettings(port=str(pty_pair.master_link), parity="N", direction="gpio")
+    with ControllerClient(settings, de_pin=pin) as c:
+        assert c.read_registers(0x1010, 1) == (0x1010,)
+    # driver enabled once for the request, released afterwards; idle level is "listen"
+    assert pin.levels() == [False, True, False]
