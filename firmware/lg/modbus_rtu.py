@@ -122,9 +122,14 @@ class RtuMaster:
     """
 
     def __init__(self, uart, de, clock, baud: int, bits_per_char: int = 11,
-                 timeout_ms: int = 100, retries: int = 2, echo: bool = False) -> None:
+                 timeout_ms: int = 100, retries: int = 2, echo: bool = False,
+                 gap_ms: int = 20) -> None:
         self.uart, self.de, self.clock = uart, de, clock
         self.t35 = t35_us(baud, bits_per_char)
+        # A frame is known complete by its length; silence only ends a broken one. A polling
+        # loop cannot see gaps shorter than its own jitter, so that silence is at least
+        # gap_ms (the UART driver's RX FIFO keeps bytes meanwhile; nothing is lost).
+        self.gap_us = max(self.t35, gap_ms * 1000)
         self.char_us = char_time_us(baud, bits_per_char)
         self.timeout_us = timeout_ms * 1000
         self.retries = retries
@@ -187,8 +192,8 @@ class RtuMaster:
             total = want or response_length(buf)
             if total and len(buf) >= total:
                 return bytes(buf[:total])
-            if buf and clock.ticks_diff(now, last_byte) > self.t35:
-                raise FrameError(f"frame ended after {len(buf)} bytes (silence > t3.5)")
+            if buf and clock.ticks_diff(now, last_byte) > self.gap_us:
+                raise FrameError(f"frame ended after {len(buf)} bytes (silence)")
             if clock.ticks_diff(now, start) > self.timeout_us:
                 if buf:
                     raise FrameError(f"incomplete frame of {len(buf)} bytes at deadline")
