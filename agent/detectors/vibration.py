@@ -3,9 +3,10 @@
 Order analysis (shared/REFERENCE.md section 4): the strand-passing frequency and the sheave
 rotation frequency are computed from the speed reference and the lift geometry, then refined
 to the strongest bin within a tolerance, since a speed register and nominal rope data are
-both a few per cent off in the field. Levels are *prominences*: band power over the broadband
-floor measured next to it, so a change of sensor gain, mounting or load that lifts the whole
-spectrum does not read as wear; the absolute band level is kept as evidence.
+both a few per cent off in the field. Levels are *prominences*: line power over the power of
+the broadband floor next to it in 1 Hz, so a change of sensor gain, mounting or load that
+lifts the whole spectrum does not read as wear, and analysis windows of different lengths
+compare; the absolute band level is kept as evidence.
 
 Features (all in dB unless named otherwise):
     rope.strand_prom       strand-order line over the local floor
@@ -85,7 +86,7 @@ def vibration_features(
             sb = float(spectra.band_powers(f, p, bands).sum())
             floor = _floor(f, p, peak, f_sheave, half)
             width = sum(b - a for a, b in bands)
-            values["rope.sideband_prom"] = spectra.db(sb) - spectra.db(floor * width)
+            values["rope.sideband_prom"] = prominence(sb, floor, width)
             evidence["rope.sideband_prom"] = {
                 "frequency_hz": round(peak, 2), "spacing_hz": round(f_sheave, 3)
             }
@@ -142,7 +143,16 @@ def _line(
     """(prominence over the local floor, absolute level), both in dB."""
     power = float(spectra.band_powers(f, p, [(centre - half, centre + half)])[0])
     floor = _floor(f, p, centre, f_sheave, half)
-    return spectra.db(power) - spectra.db(floor * 2 * half), spectra.db(power)
+    return prominence(power, floor, 2 * half), spectra.db(power)
+
+
+def prominence(band_power: float, floor_density: float, width_hz: float) -> float:
+    """Line power (band power less the floor's share of it) over the floor's power in 1 Hz,
+    in dB. Unlike band power over floor-in-band, it does not depend on the bin width, so
+    trips with short and long analysis windows compare; a line sunk in the floor reads
+    -30 dB rather than minus infinity."""
+    line = max(band_power - floor_density * width_hz, 1e-3 * floor_density)
+    return spectra.db(line) - spectra.db(floor_density)
 
 
 def _sheave(
@@ -171,7 +181,8 @@ def _sheave(
         return {}  # no bins left between the orders to measure the floor on
     evidence["sheave.orders_prom"] = {"order": 1.0, "frequency_hz": round(best_f, 3),
                                       "level_db": round(spectra.db(best), 2)}
-    return {"sheave.orders_prom": spectra.db(best) - spectra.db(floor / dur * len(SHEAVE_ORDERS))}
+    # A projection of length T picks up floor / T of noise per order.
+    return {"sheave.orders_prom": prominence(best, floor, len(SHEAVE_ORDERS) / dur)}
 
 
 def _order_power(x: np.ndarray, t: np.ndarray, f0: float) -> float:
@@ -218,12 +229,12 @@ def _bearing(
         fl = fl if math.isfinite(fl) and fl > 0 else float("nan")
         bands = [(k * f_sheave - half, k * f_sheave + half) for k in SHEAVE_ORDERS]
         pw = float(spectra.band_powers(fe, pe, bands).sum())
-        out["sheave.env_orders"] = spectra.db(pw) - spectra.db(fl * 2 * half * len(bands))
+        out["sheave.env_orders"] = prominence(pw, fl, 2 * half * len(bands))
         m = (fe >= 1.5 * f_sheave) & (fe <= 12 * f_sheave)
         if m.any():
             k = int(np.argmax(np.where(m, pe, -np.inf)))
             pk = float(spectra.band_powers(fe, pe, [(fe[k] - half, fe[k] + half)])[0])
-            out["bearing.env_peak"] = spectra.db(pk) - spectra.db(fl * 2 * half)
+            out["bearing.env_peak"] = prominence(pk, fl, 2 * half)
             evidence["bearing.env_peak"] = {"frequency_hz": round(float(fe[k]), 2),
                                             "order": round(float(fe[k]) / f_sheave, 2)}
     return out
