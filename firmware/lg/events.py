@@ -23,19 +23,23 @@ class EventEngine:
         self.s = s
         self.profile = profile
         self.on_backup = on_backup or (lambda: False)
-        timers = {
-            "trapped_at_floor": s["trapped_at_floor_s"],
-            "trapped_between_floors": s["trapped_between_floors_s"],
-            "stopped_outside_door_zone": s["stopped_outside_door_zone_s"],
-            "door_open_while_running": s["door_open_while_running_s"],
-            "overspeed:1": s["overspeed_s"], "overspeed:2": s["overspeed_s"],
-            "top_overrun": s["overrun_s"], "bottom_overrun": s["overrun_s"],
-            "safety_circuit_open": s["safety_circuit_s"],
-            "door_fault": 0.0, "power_loss": 0.0,
-        }
-        self.latches = {k: rules.Latch(v, s["clear_s"]) for k, v in timers.items()}
+        # A list, not a dict: MicroPython's dict does not keep insertion order, and events
+        # that change in one poll are reported in this order (as the Pi engine does).
+        timers = (
+            ("trapped_at_floor", s["trapped_at_floor_s"]),
+            ("trapped_between_floors", s["trapped_between_floors_s"]),
+            ("stopped_outside_door_zone", s["stopped_outside_door_zone_s"]),
+            ("door_open_while_running", s["door_open_while_running_s"]),
+            ("overspeed:1", s["overspeed_s"]), ("overspeed:2", s["overspeed_s"]),
+            ("top_overrun", s["overrun_s"]), ("bottom_overrun", s["overrun_s"]),
+            ("safety_circuit_open", s["safety_circuit_s"]),
+            ("door_fault", 0.0), ("power_loss", 0.0),
+        )
+        self.order = [k for k, _ in timers]
+        self.latches = {k: rules.Latch(v, s["clear_s"]) for k, v in timers}
         self.door_stuck = rules.Latch(s["door_timeout_s"], 0.0)
         self.fault_latches = {}
+        self.fault_order = []
         self._faults_seen = {}
         self.active = {}
         self.failed = self.good = 0
@@ -59,7 +63,7 @@ class EventEngine:
         stuck = None if door_stuck is None else self.door_stuck.active
         conds = rules.conditions(car, r, s, rated, self.latches, fault_says, stuck,
                                  self.comm_lost and self.on_backup())
-        for key in self.latches:
+        for key in self.order:
             self._step(key, self.latches[key], conds[key], t, r, changes)
         return changes
 
@@ -92,7 +96,9 @@ class EventEngine:
         code = int(raw)
         if code and code not in self.fault_latches:
             self.fault_latches[code] = rules.Latch(self.s["controller_fault_s"], self.s["clear_s"])
-        for number, latch in self.fault_latches.items():
+            self.fault_order.append(code)
+        for number in self.fault_order:  # first-seen order, as the Pi engine's dict
+            latch = self.fault_latches[number]
             info = self._fault(number)
             self._step("controller_fault:" + info[0], latch, number == code, t, r, changes,
                        number, info)
