@@ -15,6 +15,7 @@ outbox, not the broker, is the session state). Receivers de-duplicate by `id`.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import logging
 import os
@@ -79,8 +80,9 @@ class Uplink:
         """Called (uplink thread) after a PUBACK removed a row; benchmarks time it."""
         self.connects = 0
         self.rejected = 0
-        self.connected_at: list[float] = []
-        """time.monotonic() of each successful CONNACK."""
+        self.connected_at: collections.deque[float] = collections.deque(maxlen=1000)
+        """time.monotonic() of the latest successful CONNACKs (bounded: a daemon runs for
+        years on a link that may flap)."""
         outbox.add_listener(self.wake)
 
     # -- the facade --------------------------------------------------------------------
