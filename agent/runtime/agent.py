@@ -41,7 +41,8 @@ HEALTH_PERIOD_S = 1.0
 ALARM_SEVERITY = {"critical": "critical", "major": "warning", "minor": "warning",
                   "warning": "warning", "info": "info"}
 TELEMETRY_READINGS = ("speed_mps", "floor", "position_m", "load_pct", "current_a", "dc_bus_v",
-                      "output_hz", "heatsink_c", "car_state", "mode", "fault_code", "direction")
+                      "output_hz", "heatsink_c", "car_state", "mode", "fault_code", "direction",
+                      "door_open_limit", "door_close_limit", "door_open_cmd", "door_close_cmd")
 
 
 class Agent:
@@ -55,6 +56,7 @@ class Agent:
         self.loop_progress = clock()
         self.last_sample: ControllerSample | None = None
         self._offline_since: float | None = None
+        self.polls_failed = 0
         self._closers: list[Callable[[], None]] = []
         try:
             self._build()
@@ -177,6 +179,7 @@ class Agent:
                 self.step(now)
                 if now >= next_health:
                     self.check_health(now)
+                    self._reload_baseline()
                     next_health = now + HEALTH_PERIOD_S
                 if now >= next_state:
                     self.publish_state()
@@ -198,6 +201,7 @@ class Agent:
         """One turn of the loop: controller samples, sensor blocks, trip results, GPIO."""
         for sample in self.samples.drain():
             self.last_sample = sample
+            self.polls_failed += not sample.ok
             for change in self.events.update(sample):
                 self._on_event(change)
             job = self.wear.feed(sample)
@@ -212,6 +216,17 @@ class Agent:
             for ev in self.gpio.poll(now):
                 self._on_button(ev)
             self.gpio.update(now)
+
+    def _reload_baseline(self) -> None:
+        from agent.errors import InputError
+
+        try:
+            if self.wear.reload_baseline():
+                self.pipeline.publish_event("baseline_loaded", "info", {
+                    "path": str(self.wear.baseline_path)})
+        except InputError as exc:
+            log.warning("baseline not loaded, keeping the one in use: %s", exc)
+            self.pipeline.publish_event("baseline_rejected", "warning", {"error": str(exc)})
 
     def making_progress(self, now: float) -> bool:
         """True while the loop and every producer thread moved within watchdog_stall_s."""
@@ -324,7 +339,7 @@ class Agent:
             "uptime_s": round(self.clock() - self.started_at, 1),
             "active_alarms": len(self.pipeline.alarms.active()),
             "maintenance": self.pipeline.maintenance.active,
-            "polls": self.controller.poller.polls,
+            "polls": self.controller.poller.polls, "polls_failed": self.polls_failed,
             "samples_dropped": self.samples.dropped, "blocks_dropped": self.blocks.dropped,
             "trips": self.wear.trips, "baseline": "learning" if self.wear.learning else "ready",
         })

@@ -120,6 +120,8 @@ class WearStage:
         self.skipped = 0
         self.last: dict[str, WearFinding] = {}
         self._limit_runs: dict[str, list[Any]] = {}
+        self._baseline_mtime = (baseline_path.stat().st_mtime_ns
+                                if baseline is not None and baseline_path is not None else 0)
 
     @property
     def learning(self) -> bool:
@@ -178,9 +180,11 @@ class WearStage:
         if not result.features:
             self.skipped += 1
         elif self.baseline is None:
+            if self.learn_trips == 0:
+                return out  # waiting for a baseline file (see reload_baseline)
             self._learning.append((result.speed_mps, result.features))
             if len(self._learning) >= self.learn_trips > 0:
-                self._finish_learning(result.trip.end)
+                self._finish_learning()
         else:
             scores = wear_scores(result.features, result.speed_mps, self.baseline)
             for kind in WEAR_KINDS:
@@ -210,6 +214,25 @@ class WearStage:
             self.last[f.kind] = f
         return out
 
+    def reload_baseline(self) -> bool:
+        """Pick up a baseline file written since the last look (`liftguard baseline learn` on
+        a laptop, copied in by a technician): True when a new one was loaded. A damaged file
+        is an InputError for the caller to report; the baseline in use stays."""
+        p = self.baseline_path
+        if p is None:
+            return False
+        try:
+            mtime = p.stat().st_mtime_ns
+        except OSError:
+            return False
+        if mtime == self._baseline_mtime:
+            return False
+        self._baseline_mtime = mtime
+        self.baseline = Baseline.load(p)
+        self._learning.clear()
+        log.info("baseline loaded from %s", p)
+        return True
+
     def _confirmed(self, kind: str, over: bool) -> str:
         """Ride and noise are judged per trip against absolute limits; one rough trip (a
         passenger jumping, a door banging) is not a finding, so a level changes only after
@@ -223,13 +246,14 @@ class WearStage:
                 runs[:] = [0, over]
         return "warning" if runs[1] else "normal"
 
-    def _finish_learning(self, t: float) -> None:
+    def _finish_learning(self) -> None:
         self.baseline = learn(self._learning, self.geometry, min_count=min(8, self.learn_trips),
                               sources=[f"{len(self._learning)} trips learned by liftguard run"])
         self._learning.clear()
         log.info("baseline learned from %d trips", self.learn_trips)
         if self.baseline_path is not None:
             self.baseline.save(self.baseline_path)
+            self._baseline_mtime = self.baseline_path.stat().st_mtime_ns
 
     def summary(self) -> dict[str, Any]:
         return {"trips": self.trips, "learning": self.learning,
