@@ -47,28 +47,35 @@ from drivers.sim.model import ElevatorModel  # noqa: E402
 from drivers.sim.params import SimParams  # noqa: E402
 from drivers.sim.record import TripCapture  # noqa: E402
 
-GEOMETRIES = [  # (name, overrides)
+# (name, overrides): roping/strands x lay/sheave diameter/contract speed/sensor mount. The box
+# lives in the machine room, so its accelerometer is on the machine bedplate ("machine");
+# one geometry keeps the car-roof mount, where sheave and bearing lines are weaker.
+GEOMETRIES = [
     ("2:1/8x65mm/D400/1.75", ["lift.roping=2", "lift.rope_strands=8",
                                "lift.rope_lay_length_m=0.065", "lift.sheave_diameter_m=0.40",
                                "lift.rated_speed_mps=1.75"]),
-    ("1:1/6x40mm/D500/1.0", ["lift.roping=1", "lift.rope_strands=6",
-                              "lift.rope_lay_length_m=0.04", "lift.sheave_diameter_m=0.50",
-                              "lift.rated_speed_mps=1.0"]),
-    ("2:1/9x70mm/D320/2.5", ["lift.roping=2", "lift.rope_strands=9",
-                              "lift.rope_lay_length_m=0.07", "lift.sheave_diameter_m=0.32",
-                              "lift.rated_speed_mps=2.5", "lift.floor_height_m=4.0"]),
+    ("1:1/6x40mm/D500/1.0/machine", ["lift.roping=1", "lift.rope_strands=6",
+                                      "lift.rope_lay_length_m=0.04", "lift.sheave_diameter_m=0.50",
+                                      "lift.rated_speed_mps=1.0", "sensor.mount=machine"]),
+    ("2:1/9x70mm/D320/2.5/machine", ["lift.roping=2", "lift.rope_strands=9",
+                                      "lift.rope_lay_length_m=0.07", "lift.sheave_diameter_m=0.32",
+                                      "lift.rated_speed_mps=2.5", "lift.floor_height_m=4.0",
+                                      "sensor.mount=machine"]),
 ]
 VIB_FAULTS = {"rope_wear": "rope_wear", "sheave_wear": "sheave_wear",
               "bearing_wear": "bearing_wear"}
 ELEC_FAULTS = {"capacitor_ageing": "inverter_wear", "thermal_ageing": "inverter_wear"}
 LEVELS_QUICK = (0.15, 0.3, 0.5)
-LEVELS_FULL = (0.2, 0.25, 0.3, 0.4, 0.5)
+LEVELS_FULL = (0.2, 0.25, 0.3, 0.4)
 GOAL_LEVEL = {"rope_wear": 0.3, "sheave_wear": 0.3, "bearing_wear": 0.3,
               "capacitor_ageing": 0.4, "thermal_ageing": 0.3}
 
 
 def params(overrides: list[str]) -> SimParams:
-    return SimParams().with_overrides([*overrides, "traffic.calls_per_minute=8"])
+    # Busy traffic for many trips per simulated hour; the microphone at its lowest rate since
+    # these detectors do not use sound (synthesis time is what bounds the benchmark).
+    return SimParams().with_overrides([*overrides, "traffic.calls_per_minute=8",
+                                       "sensor.audio_fs=4000"])
 
 
 def geometry(p: SimParams) -> LiftGeometry:
@@ -137,8 +144,8 @@ def run_geometry(job: tuple[int, bool]) -> dict:  # type: ignore[type-arg]
     gi, q = job
     gname, over = GEOMETRIES[gi]
     p = params(over)
-    seeds_h = (1, 2) if q else (1, 2, 3, 4)
-    dur_h, dur_f = (400.0, 120.0) if q else (2000.0, 240.0)
+    seeds_h = (1, 2) if q else (1, 2, 3)
+    dur_h, dur_f = (400.0, 120.0) if q else (1500.0, 240.0)
     levels = LEVELS_QUICK if q else LEVELS_FULL
     elec_dur, skip = (1800.0, 300.0) if q else (2400.0, 300.0)
     ramp_points, ramp_vib_s, ramp_elec_s = (8, 45.0, 900.0) if q else (10, 60.0, 900.0)

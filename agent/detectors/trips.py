@@ -40,7 +40,7 @@ class TripRules:
     plateau_fraction: float = 0.97  # within 3 % of peak speed counts as constant speed
     levelling_fraction: float = 0.15  # below 15 % of peak speed at the end is levelling
     min_constant_s: float = 1.0
-    peak_fraction: float = 0.85
+    peak_fraction: float = 0.75
     min_peak_s: float = 0.5
     min_trip_s: float = 1.0
 

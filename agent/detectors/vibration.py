@@ -92,7 +92,7 @@ def vibration_features(
             }
 
     f_tracked = values and evidence["rope.strand_prom"]["frequency_hz"] or f_strand
-    values.update(_sheave(x, fs, f_sheave, f, p, evidence))
+    values.update(_sheave(x, fs, f_sheave, evidence))
     values.update(_bearing(x, fs, float(f_tracked), f_sheave, evidence))
     finite = {k: v for k, v in values.items() if math.isfinite(v)}
     return VibrationFeatures(finite, {k: v for k, v in evidence.items() if k in finite})
@@ -156,38 +156,34 @@ def prominence(band_power: float, floor_density: float, width_hz: float) -> floa
 
 
 def _sheave(
-    x: np.ndarray, fs: float, f_sheave: float, f: np.ndarray, p: np.ndarray,
-    evidence: dict[str, dict[str, float]],
+    x: np.ndarray, fs: float, f_sheave: float, evidence: dict[str, dict[str, float]]
 ) -> dict[str, float]:
     """Sheave orders 1-4 by least-squares projection onto sines at k x f_sheave over the whole
     segment: resolution 1/T instead of a Welch bin, which matters because the sheave turns
-    only a few times a second, next to the car's own ride resonances. The rotation rate is
-    refined over +/-3 % (speed reading, effective groove diameter). Prominence is the order
-    power over what broadband floor a projection of length T picks up (floor density / T)."""
+    only a few times a second and a one-floor trip gives a second or two at speed. The
+    reference is the same projection at the half orders (k + 1/2) x f_sheave: it sees the
+    same floor and the same ride resonances nearby, with the same resolution. The segment is
+    detrended first (cubic), since the car's own acceleration during the peak stretch is a
+    slow swing far larger than the sheave lines and would leak into any short projection."""
     n = x.shape[0]
     dur = n / fs
-    if dur * f_sheave < 4:
-        return {}  # fewer than four turns: orders are not resolved
+    if dur * f_sheave < 3:
+        return {}  # fewer than three turns: orders and half orders are not resolved
     t = np.arange(n) / fs
-    best, best_f = -1.0, f_sheave
-    for fc in f_sheave * (1 + np.linspace(-0.03, 0.03, 25)):
-        pw = _order_power(x, t, fc)
-        if pw > best:
-            best, best_f = pw, float(fc)
-    df = float(f[1] - f[0])
-    excl = [(k * best_f - 2 * df, k * best_f + 2 * df) for k in SHEAVE_ORDERS]
-    floor = spectra.floor_density(f, p, 0.5 * best_f, (max(SHEAVE_ORDERS) + 1) * best_f, excl)
-    if not (math.isfinite(floor) and floor > 0):
-        return {}  # no bins left between the orders to measure the floor on
-    evidence["sheave.orders_prom"] = {"order": 1.0, "frequency_hz": round(best_f, 3),
-                                      "level_db": round(spectra.db(best), 2)}
-    # A projection of length T picks up floor / T of noise per order.
-    return {"sheave.orders_prom": prominence(best, floor, len(SHEAVE_ORDERS) / dur)}
+    tn = 2 * t / t[-1] - 1
+    basis = np.column_stack([tn**k for k in range(4)])
+    coef, *_ = np.linalg.lstsq(basis, x, rcond=None)
+    y = x - basis @ coef
+    orders = _order_power(y, t, f_sheave, SHEAVE_ORDERS)
+    halves = _order_power(y, t, f_sheave, tuple(k + 0.5 for k in SHEAVE_ORDERS))
+    evidence["sheave.orders_prom"] = {"order": 1.0, "frequency_hz": round(f_sheave, 3),
+                                      "level_db": round(spectra.db(orders), 2)}
+    return {"sheave.orders_prom": spectra.db(orders) - spectra.db(halves)}
 
 
-def _order_power(x: np.ndarray, t: np.ndarray, f0: float) -> float:
+def _order_power(x: np.ndarray, t: np.ndarray, f0: float, orders: tuple[float, ...]) -> float:
     total = 0.0
-    for k in SHEAVE_ORDERS:
+    for k in orders:
         w = 2 * np.pi * k * f0 * t
         s, c = np.sin(w), np.cos(w)
         a, b = 2 * (s @ x) / t.size, 2 * (c @ x) / t.size
@@ -220,7 +216,7 @@ def _bearing(
         env_sum = env if env_sum is None else env_sum + env
     out = {"bearing.kurtosis": kurt, "bearing.env_crest": crest, "bearing.hf_level": spectra.db(hf)}
     evidence["bearing.kurtosis"] = {"band_lo_hz": round(lo, 1), "band_hi_hz": round(hi, 1)}
-    if env_sum is not None and env_sum.size / fs * f_sheave >= 4:
+    if env_sum is not None and env_sum.size / fs * f_sheave >= 3:
         e = env_sum - env_sum.mean()
         fe, pe = spectra.welch_psd(e, fs, max(f_sheave / 8, 0.2))
         dfe = float(fe[1] - fe[0])
