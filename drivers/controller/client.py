@@ -230,7 +230,7 @@ class ControllerClient:
         try:
             return RtuLink(
                 self._port, baudrate=s.baudrate, bits_per_char=s.bits_per_char,
-                direction=direction, echo=s.echo, clock=self.clock,
+                direction=direction, echo=s.echo, clock=self.clock, sleep=self.sleep,
             )
         except Exception:
             self._close_port()

@@ -51,6 +51,7 @@ class RtuLink:
         direction: Direction | None = None,
         echo: bool = False,
         clock: Clock = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
         settle_s: float = 0.02,
     ) -> None:
         self.port = port
@@ -64,6 +65,7 @@ class RtuLink:
         self.direction = direction or AutoDirection()
         self.echo = echo
         self.clock = clock
+        self.sleep = sleep
         self._last_activity = -1e9
         self._fd = _fileno(port)
         port.timeout = 0  # non-blocking reads; waiting is done by select() or the fallback
@@ -106,7 +108,7 @@ class RtuLink:
                 # through most of it instead of waking for every byte (a UART or pty hands
                 # bytes over one by one; per-byte wake-ups cost CPU on a busy Pi). The margin
                 # absorbs sleep overshoot so the last bytes are still caught by select().
-                time.sleep(max(0.0, min(deadline - self.clock(), rest)))
+                self.sleep(max(0.0, min(deadline - self.clock(), rest)))
             # with junk in hand, wait only until the line settles; otherwise until the deadline
             until = min(deadline, self.clock() + self.settle_s) if heard else deadline
             chunk = self._read(max(scan.need, 1), until)
@@ -142,7 +144,7 @@ class RtuLink:
                     raise PortGone(f"{getattr(self.port, 'port', '?')}: device hung up")
                 return data
         else:  # loop://, socket:// and other URL handlers without a file descriptor
-            time.sleep(min(timeout, 0.0005))
+            self.sleep(min(timeout, 0.0005))
         return b""
 
     def _quiet(self, deadline: float) -> None:
