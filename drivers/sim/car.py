@@ -89,6 +89,8 @@ class Car:
     def add_passenger(self, origin: int, destination: int) -> None:
         self._check_floor(origin)
         self._check_floor(destination)
+        if origin == destination:
+            raise InputError(f"passenger from floor {origin} to the same floor")
         self.waiting.setdefault(origin, []).append(Passenger(origin, destination))
 
     def _check_floor(self, floor: int) -> None:

@@ -2,8 +2,10 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from drivers.sim.faults import FAULTS, FaultError
+from drivers.sim.faults import FAULTS, FaultError, validate
 from tests.sim.helpers import quiet_model, registers, run_until
 
 
@@ -225,3 +227,16 @@ def test_after_an_overrun_is_cleared_the_car_creeps_back_to_the_top_floor():
     assert max(r["speed_mps"] for r in rows) <= model.params.lift.inspection_speed_mps + 1e-6
     assert rows[-1]["floor"] == 10 and rows[-1]["fault_code"] == 0
     assert model.readings()["position_m"] == pytest.approx(27.0, abs=0.002)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from([n for n, s in FAULTS.items() if s.kind in ("level", "factor")]),
+       st.floats(allow_nan=True, allow_infinity=True))
+def test_levels_are_accepted_exactly_inside_their_range(name, value):
+    spec = FAULTS[name]
+    if spec.min <= value <= spec.max:
+        assert validate(name, value) == value
+        assert validate(name, repr(value)) == value  # as typed on the command line
+    else:
+        with pytest.raises(FaultError, match=name):
+            validate(name, value)
