@@ -94,3 +94,21 @@ def test_regeneration_raises_the_bus_to_the_chopper_threshold():
     peak = column(rows, "dc_bus_v").max()
     chopper = model.params.electrical.chopper_on_v
     assert chopper - 5 < peak < chopper + 15
+
+
+def test_bus_discharges_faster_at_power_off_with_aged_capacitors():
+    """Energy in C over a constant standby load: the discharge time scales with C, which some
+    drives use to estimate the capacitance (REFERENCE 4)."""
+
+    def discharge_time(ageing):
+        model = quiet_model()
+        if ageing:
+            model.inject("capacitor_ageing", ageing)
+        model.advance(1.0)
+        model.inject("power_loss")
+        start = model.t
+        run_until(model, lambda r: r["dc_bus_v"] < 450.0, 60, dt=0.005)
+        return model.t - start
+
+    fresh, old = discharge_time(0.0), discharge_time(1.0)
+    assert old == pytest.approx(0.5 * fresh, rel=0.05)
