@@ -51,6 +51,8 @@ setup(
         "paho-mqtt==2.2.0",
         "numpy>=2.0,<3",
         "cryptography>=42,<49",
+        # commissioning report plots (calibration/report.py imports it lazily, Agg backend)
+        "matplotlib>=3.8,<4",
     ],
     extras_require={
         # Raspberry Pi 5: replace RPi.GPIO with rpi-lgpio (same module name); pyalsaaudio

@@ -211,6 +211,18 @@ SCHEMA: dict[str, dict[str, Key]] = {
                                   help="controller readings telemetry period"),
         "log_level": Key(str, "info", choices=("debug", "info", "warning", "error")),
     },
+    # Commissioning (calibration/): where this lift's calibration lives and who signs it.
+    "calibration": {
+        "path": Key(str, "calibration.json", path=True, help="this lift's calibration file"),
+        "signing_key": Key(str, "", path=True, secret=True,
+                           help="technician's Ed25519 private key (mode 0600): sign calibrations"),
+        "require_signature": Key(bool, False,
+                                 help="the agent refuses a calibration without a trusted signature"),
+        "report_dir": Key(str, "commissioning", path=True, help="HTML commissioning reports"),
+        "baseline_trips": Key(int, 12, min=3, max=500, help="trips a baseline capture asks for"),
+        "calibrator_db": Key(float, 94.0, choices=(94.0, 114.0),
+                             help="acoustic calibrator level at 1 kHz (IEC 60942)"),
+    },
     # The ESP32 box (firmware/): `liftguard firmware build` turns this config into the board's
     # config.json. Pins are GPIO numbers of the ESP32 / ESP32-S3 module.
     "firmware": {
