@@ -136,7 +136,7 @@ def run(args: argparse.Namespace) -> int:
                            extra={"events": DEMO_EVENTS, "runtime": DEMO_RUNTIME,
                                   "controller": {"poll_period_s": POLL_PERIOD_S,
                                                  "baudrate": args.baud}})
-        platform = Platform(broker, creds, SITE, LIFT).start()
+        platform = Platform.for_run(broker, creds, SITE, LIFT).start()
         parts.append(platform)
         agent = AgentProcess(cfg, workdir / "agent.log").start()
         parts.append(agent)

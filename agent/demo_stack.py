@@ -250,11 +250,12 @@ class Platform:
     """The monitoring platform's side: an operator MQTT client over TLS that records every
     message under liftguard/# and sends signed commands."""
 
-    def __init__(self, broker: Broker, creds: Credentials, site: str, lift: str) -> None:
+    def __init__(self, host: str, port: int, *, ca_cert: Path, cert: Path, key: Path,
+                 command_key: Path | None, site: str, lift: str) -> None:
         import paho.mqtt.client as mqtt
         from paho.mqtt.enums import CallbackAPIVersion
 
-        self.broker, self.creds = broker, creds
+        self.host, self.port, self.command_key = host, port, command_key
         self.device = f"{site}/{lift}"
         self.root = f"liftguard/v1/{site}/{lift}"
         self.messages: list[tuple[float, str, dict[str, Any]]] = []
@@ -263,8 +264,8 @@ class Platform:
         self._subscribed = threading.Event()
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2,
                                   client_id=f"platform-{os.getpid()}-{id(self)}")
-        ctx = ssl.create_default_context(cafile=str(creds.ca_cert))
-        ctx.load_cert_chain(str(creds.operator.cert), str(creds.operator.key))
+        ctx = ssl.create_default_context(cafile=str(ca_cert))
+        ctx.load_cert_chain(str(cert), str(key))
         self.client.tls_set_context(ctx)
         self.client.reconnect_delay_set(1, 2)
         self.client.on_connect = lambda c, *a: c.subscribe("liftguard/#", qos=1)
@@ -272,8 +273,14 @@ class Platform:
         self.client.on_message = self._on_message
         self._counter = int(time.time() * 1000)
 
+    @classmethod
+    def for_run(cls, broker: Broker, creds: Credentials, site: str, lift: str) -> Platform:
+        """The operator of a demo or simulated-bench run."""
+        return cls(broker.host, broker.port, ca_cert=creds.ca_cert, cert=creds.operator.cert,
+                   key=creds.operator.key, command_key=creds.command_key, site=site, lift=lift)
+
     def start(self, timeout: float = 10.0) -> Platform:
-        self.client.connect(self.broker.host, self.broker.port, 30)
+        self.client.connect(self.host, self.port, 30)
         self.client.loop_start()
         if not self._subscribed.wait(timeout):
             raise HardwareUnavailable("platform client: no SUBACK from the broker")
@@ -318,9 +325,11 @@ class Platform:
         """Publish a signed command; returns its id (the `cmd/result` names it)."""
         from agent.commands.signing import load_private, sign
 
+        if self.command_key is None:
+            raise HardwareUnavailable("no operator command key: cannot sign commands")
         self._counter += 1
         now = time.time()
-        cmd = sign(load_private(self.creds.command_key), device=self.device, command=command,
+        cmd = sign(load_private(self.command_key), device=self.device, command=command,
                    args=args, counter=self._counter, expires=now + ttl_s, now=now)
         info = self.client.publish(f"{self.root}/cmd", json.dumps(cmd), qos=1)
         info.wait_for_publish(10)
