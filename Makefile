@@ -22,6 +22,7 @@ lint: setup
 
 typecheck: setup
 	$(VENV)/bin/mypy agent drivers calibration cext
+	$(PY) firmware/typecheck.py
 
 setup: system-packages $(STAMPS)/python $(STAMPS)/ext $(STAMPS)/npm
 

@@ -16,7 +16,7 @@ SEVERITY = {"critical": "critical", "major": "warning", "minor": "warning", "inf
 class AlarmBook:
     def __init__(self, outbox, clock) -> None:
         self.outbox, self.clock = outbox, clock
-        self.active = {}  # (kind, source) -> [alarm_id, raised_ts, revision, severity]
+        self.active: dict = {}  # (kind, source) -> [alarm_id, raised_ts, revision, severity]
 
     def _put(self, a, kind, source, state, severity, evidence, by=None) -> dict:
         now = self.clock.time()

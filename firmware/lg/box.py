@@ -124,7 +124,7 @@ class Box:
         if self.baseline is None:
             return
         d = self.cfg["detectors"]
-        worst = {}
+        worst: dict = {}
         for kind, sev, name, z in self.baseline.findings(self.features, speed,
                                                          d["warning_score"], d["critical_score"]):
             if kind not in worst or z > worst[kind][2]:

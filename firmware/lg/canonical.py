@@ -45,7 +45,7 @@ def _value(s: str, i: int):
         raise JSONError("unexpected end of JSON")
     c = s[i]
     if c == "{":
-        out = {}
+        out: dict = {}
         i = _skip(s, i + 1)
         if i < len(s) and s[i] == "}":
             return out, i + 1
@@ -65,7 +65,7 @@ def _value(s: str, i: int):
                 return out, i + 1
             raise JSONError(f"expected ',' or '}}' at {i}")
     if c == "[":
-        arr = []
+        arr: list = []
         i = _skip(s, i + 1)
         if i < len(s) and s[i] == "]":
             return arr, i + 1

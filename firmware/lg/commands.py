@@ -11,14 +11,10 @@ Trusted keys: {key_id: raw 32-byte public key}; key_id = first 8 bytes of SHA-25
 
 import json
 from binascii import a2b_base64, hexlify
+from hashlib import sha256
 
 from lg import canonical, ed25519
 from lg.payloads import parse_rfc3339
-
-try:
-    from hashlib import sha256
-except ImportError:  # pragma: no cover
-    sha256 = None
 
 SIGNED = ("id", "device", "command", "args", "counter", "expires")
 FIELDS = ("schema", "id", "ts", "seq", "device", "command", "args", "counter", "expires",

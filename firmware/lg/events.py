@@ -14,7 +14,7 @@ from lg import rules
 
 class EventEngine:
     def __init__(self, profile=None, settings=None, on_backup=None):
-        s = dict(rules.DEFAULTS)
+        s: dict = dict(rules.DEFAULTS)
         if settings:
             for k in settings:
                 if k not in s:
@@ -38,15 +38,15 @@ class EventEngine:
         self.order = [k for k, _ in timers]
         self.latches = {k: rules.Latch(v, s["clear_s"]) for k, v in timers}
         self.door_stuck = rules.Latch(s["door_timeout_s"], 0.0)
-        self.fault_latches = {}
-        self.fault_order = []
-        self._faults_seen = {}
-        self.active = {}
+        self.fault_latches: dict = {}
+        self.fault_order: list = []
+        self._faults_seen: dict = {}
+        self.active: dict = {}
         self.failed = self.good = 0
         self.comm_lost = False
 
     def update(self, t, r, ok=True, error=None):
-        changes = []
+        changes: list = []
         self._comm(t, r, ok, error, changes)
         fault_events = self._faults(r, t, changes)
 

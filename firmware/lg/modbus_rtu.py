@@ -11,7 +11,7 @@ try:
     from micropython import const
 except ImportError:  # CPython
 
-    def const(x: int) -> int:
+    def const(x: int) -> int:  # type: ignore[misc]
         return x
 
 
@@ -77,7 +77,7 @@ def read_request(unit: int, address: int, count: int) -> bytes:
                            count & 0xFF)))
 
 
-def response_length(head: bytes) -> int:
+def response_length(head) -> int:
     """Total frame length known from the first 3 bytes of a response (0: not known yet)."""
     if len(head) < 3:
         return 0

@@ -7,6 +7,10 @@ QoS 1 publications are tracked by packet id until their PUBACK; QoS 1 messages r
 `cmd` topic) are acknowledged after the handler ran, so a command is handled at least once.
 """
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # mypy only; MicroPython has no typing module
+    from typing import Any
+
 CONNECT, CONNACK, PUBLISH, PUBACK = 0x10, 0x20, 0x30, 0x40
 SUBSCRIBE, SUBACK, PINGREQ, PINGRESP, DISCONNECT = 0x82, 0x90, 0xC0, 0xD0, 0xE0
 
@@ -112,13 +116,13 @@ class MQTTClient:
                  password=None) -> None:
         self.client_id, self.keepalive, self.will = client_id, keepalive, will
         self.user, self.password = user, password
-        self.transport = None
+        self.transport: Any = None
         self.reader = PacketReader()
         self.pid = 0
-        self.inflight = {}  # pid -> caller's handle, until PUBACK
-        self.on_puback = None  # f(handle)
-        self.on_message = None  # f(topic: str, payload: bytes)
-        self.suback = set()
+        self.inflight: dict = {}  # pid -> caller's handle, until PUBACK
+        self.on_puback: Any = None  # f(handle)
+        self.on_message: Any = None  # f(topic: str, payload: bytes)
+        self.suback: set = set()
 
     def _next_pid(self) -> int:
         self.pid = self.pid % 0xFFFF + 1  # ids 1..65535 (section 2.3.1: non-zero)

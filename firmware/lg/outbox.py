@@ -15,11 +15,11 @@ File format: one JSON header line {"ch", "alarm", "len", "crc"}, then the payloa
 
 import json
 import os
+from binascii import crc32
 
-try:
-    from binascii import crc32
-except ImportError:  # pragma: no cover - every port with binascii has crc32
-    crc32 = None
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # mypy only; MicroPython has no typing module
+    from typing import Any
 
 STATE = "state.json"
 
@@ -41,15 +41,17 @@ class Flash:
 class Outbox:
     def __init__(self, root: str, max_messages: int = 200, fs=None) -> None:
         self.root, self.max = root, max_messages
-        self.fs = fs = fs or Flash()
+        self.fs: Any = fs or Flash()
+        fs = self.fs
         self.dropped = self.evicted = self.corrupt = 0
         try:  # noqa: SIM105 - MicroPython has no contextlib
             fs.mkdir(root)
         except OSError:
             pass  # exists
-        self.next, self.seq = 1, {}
+        self.next = 1
+        self.seq: dict = {}
         self._load_state()
-        self.index = []  # [(name, alarm)] in send order
+        self.index: list = []  # [(name, alarm)] in send order
         self._recover()
 
     def _path(self, name: str) -> str:
@@ -89,7 +91,7 @@ class Outbox:
             with self.fs.open(self._path(name), "rb") as f:
                 head = json.loads(f.readline())
                 payload = f.read()
-            if len(payload) != head["len"] or (crc32 and crc32(payload) != head["crc"]):
+            if len(payload) != head["len"] or crc32(payload) != head["crc"]:
                 return None
             return head, payload
         except (OSError, ValueError, KeyError, TypeError):
@@ -115,7 +117,7 @@ class Outbox:
         body["seq"] = seq
         payload = json.dumps(body, separators=(",", ":")).encode()
         head = {"ch": channel, "alarm": alarm, "seq": seq, "len": len(payload),
-                "crc": crc32(payload) if crc32 else 0}
+                "crc": crc32(payload)}
         name = f"{self.next:08d}.msg"  # fixed width: directory order is commit order
         # Counters first: a cut after this only leaves a gap in seq, never a reused one.
         seqs = dict(self.seq)

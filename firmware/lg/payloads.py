@@ -33,7 +33,7 @@ def new_id(rand=_urandom) -> str:
     b = bytearray(rand(16))
     b[6] = (b[6] & 0x0F) | 0x40  # RFC 4122 4.4: version 4
     b[8] = (b[8] & 0x3F) | 0x80  # variant 10
-    h = hexlify(b).decode()
+    h = hexlify(bytes(b)).decode()
     return "-".join((h[:8], h[8:12], h[12:16], h[16:20], h[20:]))
 
 

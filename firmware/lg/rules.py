@@ -25,7 +25,7 @@ SERVICE_MODES = ("inspection", "shaft_learning")
 SNAPSHOT = ("speed_mps", "floor", "position_m", "load_pct", "car_state", "mode", "fault_code")
 
 # agent/events/settings.py defaults; config.json "events" overrides any of them.
-DEFAULTS = {
+DEFAULTS: dict = {
     "trapped_at_floor_s": 20.0, "trapped_between_floors_s": 15.0,
     "stopped_outside_door_zone_s": 45.0, "door_open_while_running_s": 0.3,
     "overspeed_s": 0.3, "overspeed_level1": 1.2, "overspeed_level2": 1.4,

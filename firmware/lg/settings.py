@@ -7,13 +7,17 @@ the console and, when the link is up, as an event) instead of crashing the loop 
 
 import json
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # mypy only; MicroPython has no typing module
+    from typing import Any
+
 
 class SettingsError(Exception):
     pass
 
 
 # key path -> (types, lo, hi); None bounds are unchecked
-RULES = {
+RULES: dict = {
     "device.site": (str, None, None),
     "device.lift": (str, None, None),
     "controller.uart_id": (int, 1, 2),
@@ -58,7 +62,7 @@ def check_config(cfg, where: str = "config.json") -> dict:
     if not isinstance(cfg, dict):
         raise SettingsError(f"{where}: must be a JSON object")
     for path, (types, lo, hi) in RULES.items():
-        node = cfg
+        node: Any = cfg
         for part in path.split("."):
             if not isinstance(node, dict) or part not in node:
                 raise SettingsError(f"{where}: {path} is missing")

@@ -8,7 +8,8 @@ _M = 0xFFFFFFFFFFFFFFFF
 
 
 def _primes(n: int) -> list:
-    out, k = [], 2
+    out: list = []
+    k = 2
     while len(out) < n:
         if all(k % p for p in out if p * p <= k):
             out.append(k)

@@ -14,6 +14,10 @@ import json
 from lg import payloads
 from lg.mqtt import MQTTClient, MQTTError
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # mypy only; MicroPython has no typing module
+    from typing import Any
+
 VERSION = "liftguard-esp32/1"
 
 
@@ -29,12 +33,12 @@ class Uplink:
         self.on_command = on_command
         self.rand = rand
         self.user, self.password = user, password
-        self.client = None
+        self.client: Any = None
         self.connected = False
         self.backoff = backoff_min_s
         self.next_attempt = 0.0
         self.last_sent = 0.0
-        self.sending = {}  # outbox name -> pid, for the messages in flight
+        self.sending: dict = {}  # outbox name -> pid, for the messages in flight
         self.stats = {"connects": 0, "failures": 0, "acked": 0, "published": 0}
         self.last_error = ""
 
