@@ -27,6 +27,7 @@ SUBCOMMANDS: list[tuple[str, str, str]] = [
     ("firmware", "agent.firmware_cli", "build or deploy the ESP32 firmware"),
     ("run", "agent.run_cli", "the agent daemon: poll, detect, alarm, upload"),
     ("doctor", "agent.doctor", "check ports, controller, sensors, broker, clock and disk"),
+    ("calibrate", "agent.calibrate_cli", "commissioning: calibrate controller, sensors, baseline"),
 ]
 
 
