@@ -52,7 +52,7 @@ def check_sources(root: Path = FIRMWARE) -> list[Path]:
             tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
         except SyntaxError as exc:
             raise InputError(f"{path}:{exc.lineno}: {exc.msg}") from None
-        for node in ast.walk(tree):
+        for node in _runtime_nodes(tree):
             names = []
             if isinstance(node, ast.Import):
                 names = [a.name for a in node.names]
@@ -64,6 +64,21 @@ def check_sources(root: Path = FIRMWARE) -> list[Path]:
                     raise InputError(f"{path}:{line}: imports {name!r}, which MicroPython on "
                                      "ESP32 does not have")
     return files
+
+
+def _runtime_nodes(tree: ast.AST) -> list[ast.AST]:
+    """Every node that runs on the board: `if TYPE_CHECKING:` blocks (mypy only) left out."""
+    out: list[ast.AST] = []
+    todo = [tree]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) \
+                and node.test.id == "TYPE_CHECKING":
+            todo.extend(node.orelse)
+            continue
+        out.append(node)
+        todo.extend(ast.iter_child_nodes(node))
+    return out
 
 
 def compile_mpy(src: Path, dst: Path, arch: str) -> None:
