@@ -197,10 +197,6 @@ def plan_brake_stop(t0: float, p0: float, v0: float, decel: float) -> list[Segme
     return [Segment(t0, d, p0, v0, -math.copysign(decel, v0), 0.0)]
 
 
-def plan_constant(t0: float, p0: float, v: float, dur: float) -> list[Segment]:
-    return [Segment(t0, dur, p0, v, 0.0, 0.0)]
-
-
 def _integrate(t0: float, p0: float, sgn: float,
                phases: list[tuple[float, float]]) -> list[Segment]:
     segs = []
