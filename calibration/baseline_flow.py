@@ -42,8 +42,8 @@ def _judge_stability(s: Session, accepted: list[TripRecord]) -> tuple[int, str]:
         s.console.say("  " + line)
     more = max(0, st.more_trips, MIN_TRIPS - len(accepted))
     verdict = ("stable" if more == 0 else
-               f"{more} more trip(s) would bring every feature within "
-               f"+/-0.5 baseline units")
+               f"{more} more trip(s) would pin every feature's median within 0.5 baseline "
+               "units and its spread within 25 %")
     s.console.say(f"baseline: {len(accepted)} trips accepted; {verdict}")
     return more, verdict
 

@@ -64,7 +64,7 @@ def spectrum_figure(rec: TripRecord, geometry: LiftGeometry, baseline: Baseline 
     strand, sheave = geometry.strand_hz(v), geometry.sheave_hz(v)
     df = float(f[1] - f[0])
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(9, 4))
+    fig, (ax, low) = plt.subplots(2, 1, figsize=(9, 6.5), height_ratios=(3, 2))
     top = min(3.6 * strand, float(f[-1]))
     m = (f > 0) & (f <= top)
     ax.semilogy(f[m], p[m], lw=0.8, color="0.2", label="vibration PSD (sum of axes)")
@@ -90,10 +90,18 @@ def spectrum_figure(rec: TripRecord, geometry: LiftGeometry, baseline: Baseline 
                          label="baseline band limit (warning)" if k == 1 else None)
         ax.hlines(level, c - 4 * half, c + 4 * half, color="tab:orange", lw=2)
         marks["band_limits_hz"].append(c)
+    # the sheave turns a few times a second: its orders get their own low-frequency panel
+    lm = (f > 0) & (f <= 6 * sheave)
+    low.semilogy(f[lm], p[lm], lw=0.8, color="0.2")
     for k in range(1, 5):
-        ax.axvline(k * sheave, color="tab:blue", lw=1, ls=":",
-                   label="sheave orders" if k == 1 else None)
+        low.axvline(k * sheave, color="tab:blue", lw=1, ls=":",
+                    label="sheave orders 1-4" if k == 1 else None)
         marks["sheave_orders_hz"].append(k * sheave)
+    low.set_xlim(0, 6 * sheave)
+    low.set_xlabel("frequency (Hz)")
+    low.set_ylabel("(m/s^2)^2/Hz")
+    low.legend(loc="upper right", fontsize=8)
+    low.grid(alpha=0.3)
     ax.set_xlim(0, top)
     ax.set_xlabel("frequency (Hz)")
     ax.set_ylabel("(m/s^2)^2/Hz")

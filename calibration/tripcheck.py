@@ -9,12 +9,18 @@ own signals say it was not ordinary:
     mid-way     the car stopped outside the door zone, or at another floor than the one called
     short       no steady-speed stretch long enough for order analysis
 
-Stability: a feature's baseline is its median and its robust spread (baseline.py). The median
-of n trips is uncertain by about 1.2533 sigma / sqrt(n) (the median's asymptotic standard
-error for Gaussian data); expressed in the feature's baseline units (its score scale) that must
-fall below `TARGET_UNITS`, a tenth of the default warning score, so a worn lift is not judged
-against a baseline that is itself that uncertain. Solving for n gives how many trips each
-feature needs; the technician is told the largest shortfall.
+Stability: a feature's baseline is its median and its robust spread (baseline.py), and both
+are estimates from n trips. For Gaussian data the median is uncertain by 1.2533 sigma/sqrt(n)
+and the MAD-based sigma by about 1.166 sigma/sqrt(n) relative (asymptotic standard errors;
+the MAD's efficiency is 37 %). So:
+
+* the median, in baseline units (the score scale), must be known within `TARGET_UNITS`, a
+  tenth of the default warning score;
+* where the scale is the feature's own spread (sigma above the feature's floor), that spread
+  must be known within `TARGET_SCALE_REL`, or the warning threshold moves with it.
+
+Solving both for n gives how many trips each feature needs; a feature quieter than its floor
+needs only `MIN_TRIPS`. The technician is told the largest shortfall.
 """
 
 from __future__ import annotations
@@ -29,7 +35,9 @@ import numpy as np
 from agent.detectors.baseline import MAD_TO_SIGMA, Stat, spec_for
 
 MEDIAN_SE = 1.2533  # sqrt(pi/2): standard error of the median over sigma/sqrt(n)
+MAD_SE = 1.166  # relative standard error of the MAD-based sigma, times sqrt(n)
 TARGET_UNITS = 0.5
+TARGET_SCALE_REL = 0.25
 MIN_TRIPS = 8  # Baseline.min_count: fewer observations fall back to pooled speeds
 STANDSTILL_MPS = 0.02
 
@@ -114,7 +122,9 @@ def stability(observations: Sequence[Mapping[str, float]]) -> Stability:
         scale = st.scale(spec)
         sigma = MAD_TO_SIGMA * st.mad
         se = MEDIAN_SE * sigma / math.sqrt(st.n)
-        needed = max(MIN_TRIPS, math.ceil((MEDIAN_SE * sigma / (TARGET_UNITS * scale)) ** 2))
+        own = min(1.0, sigma / scale)  # how much of the scale is the estimated spread
+        needed = max(MIN_TRIPS, math.ceil((MEDIAN_SE * sigma / (TARGET_UNITS * scale)) ** 2),
+                     math.ceil((MAD_SE * own / TARGET_SCALE_REL) ** 2))
         out.append(FeatureStability(name, st.n, st.median, scale, se / scale, needed))
     return Stability(out, len(observations))
 
