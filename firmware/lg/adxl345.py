@@ -76,9 +76,11 @@ class ADXL345:
     def available(self) -> int:
         return self.read_reg(FIFO_STATUS) & 0x3F
 
-    def drain(self, x, y, z, start: int) -> int:
-        """Move every FIFO entry into the arrays x, y, z (m/s^2) from index `start` (at most
-        to the arrays' end). Returns how many samples were read."""
+    def drain(self, x, y, z, start: int, raw: bool = False) -> int:
+        """Move every FIFO entry into the arrays x, y, z from index `start` (at most to the
+        arrays' end), in m/s^2, or with raw=True as counts for integer arrays ('h'; times
+        SCALE gives m/s^2). Returns how many samples were read."""
+        k = 1 if raw else SCALE
         if self.read_reg(INT_SOURCE) & OVERRUN:
             self.overruns += 1  # samples were lost: the loop fell behind the data rate
         n = min(self.available(), len(x) - start)
@@ -89,9 +91,9 @@ class ADXL345:
             self.spi.write_readinto(tx, rx)
             self.cs.value(1)
             j = start + i
-            x[j] = _s16(rx[1], rx[2]) * SCALE
-            y[j] = _s16(rx[3], rx[4]) * SCALE
-            z[j] = _s16(rx[5], rx[6]) * SCALE
+            x[j] = _s16(rx[1], rx[2]) * k
+            y[j] = _s16(rx[3], rx[4]) * k
+            z[j] = _s16(rx[5], rx[6]) * k
         return n
 
 

@@ -22,10 +22,12 @@ class Box:
         a = cfg["accel"]
         n = a["fft_n"]
         self.frames_wanted = a["frames"]
-        self.welch = WelchPSD(n, a["odr_hz"], channels=3, use_ulab=use_ulab)
         from array import array
 
-        self.xyz = [array("f", bytes(4 * n)) for _ in range(3)]
+        from lg.adxl345 import SCALE
+
+        self.welch = WelchPSD(n, a["odr_hz"], channels=3, use_ulab=use_ulab, scale=SCALE)
+        self.xyz = [array("h", bytes(2 * n)) for _ in range(3)]  # raw counts: half of floats
         self.fill = 0
         self.poll_us = int(cfg["controller"]["poll_s"] * 1e6)
         self.telemetry_us = int(cfg["telemetry_s"] * 1e6)
@@ -96,7 +98,7 @@ class Box:
 
     def sample_vibration(self):
         x, y, z = self.xyz
-        self.fill += self.accel.drain(x, y, z, self.fill)
+        self.fill += self.accel.drain(x, y, z, self.fill, raw=True)
         yield "drain"
         if self.fill < len(x):
             return

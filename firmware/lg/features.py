@@ -30,8 +30,11 @@ def db(power: float) -> float:
 
 
 class WelchPSD:
-    def __init__(self, n: int, fs: float, channels: int = 1, use_ulab: bool = True) -> None:
-        self.n, self.fs, self.channels = n, fs, channels
+    def __init__(self, n: int, fs: float, channels: int = 1, use_ulab: bool = True,
+                 scale: float = 1.0) -> None:
+        """`scale` converts the samples given to add() to units (e.g. m/s^2 per ADXL345
+        count), so the frames can stay raw 16-bit counts: half the RAM of floats."""
+        self.n, self.fs, self.channels, self.scale = n, fs, channels, scale
         self.fft = RealFFT(n, use_ulab)
         self.window = hann(n)
         self.s2 = sum(w * w for w in self.window)
@@ -60,11 +63,11 @@ class WelchPSD:
         if self.fft.ulab:
             self._add_ulab(samples)
             return
-        n, frame, w = self.n, self.frame, self.window
+        n, frame, w, scale = self.n, self.frame, self.window, self.scale
         mean = sum(samples) / n
         sq, peak = 0.0, self.peak
         for i in range(n):
-            v = samples[i] - mean
+            v = (samples[i] - mean) * scale
             sq += v * v
             a = v if v >= 0 else -v
             if a > peak:
@@ -81,8 +84,10 @@ class WelchPSD:
 
     def _add_ulab(self, samples) -> None:
         np = _np
-        x = np.array(samples)
+        x = np.array(samples, dtype=np.float)
         x -= np.mean(x)
+        if self.scale != 1.0:
+            x *= self.scale
         self.sq += np.dot(x, x)
         self.count += self.n
         peak = max(np.max(x), -np.min(x))

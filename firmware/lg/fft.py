@@ -23,12 +23,12 @@ class RealFFT:
             raise ValueError(f"FFT length {n} must be a power of two >= 8")
         self.n = n
         m = n // 2
-        self.re = array("f", bytes(4 * m))
-        self.im = array("f", bytes(4 * m))
-        self.power = array("f", bytes(4 * (m + 1)))
         self.ulab = _np is not None and use_ulab
         if self.ulab:
             return
+        self.re = array("f", bytes(4 * m))
+        self.im = array("f", bytes(4 * m))
+        self.power = array("f", bytes(4 * (m + 1)))
         bits = 0
         while (1 << bits) < m:
             bits += 1
@@ -60,14 +60,14 @@ class RealFFT:
     def power_nd(self, x):
         """|X[k]|^2, k = 0..n/2, as a ulab array (vectorised: no per-bin Python floats)."""
         np = _np
+        m = self.n // 2 + 1
         spec = np.fft.fft(x)
         if isinstance(spec, tuple):  # ulab built without complex support: (real, imag)
             re, im = spec
-        else:
-            re, im = np.real(spec), np.imag(spec)
-        m = self.n // 2 + 1
-        re, im = re[:m], im[:m]
-        return re * re + im * im
+            return re[:m] * re[:m] + im[:m] * im[:m]
+        p = abs(spec)[:m]  # one real array, squared in place: the fewest temporaries
+        p *= p
+        return p
 
     def _run_python(self, x) -> None:
         n, m = self.n, self.n // 2
