@@ -171,3 +171,19 @@ def test_missing_echo_is_an_echo_error(pty_pair, slave):
 
     with client_for(pty_pair, echo=True, retries=0) as c, pytest.raises(EchoError):
         c.read_registers(0x1010, 2)
+
+
+def test_spy_url_reads_and_logs_the_traffic(pty_pair, slave, tmp_path):
+    log = tmp_path / "spy.txt"
+    url = f"spy://{pty_pair.master_link}?file={log}"
+    with ControllerClient(LinkSettings(port=url, **FAST)) as c:
+        assert c.read_registers(0x1010, 2) == (0x1010, 0x1011)
+    assert "01 03 10 10 00 02" in log.read_text().upper()
+
+
+def test_pymodbus_transport_reads_the_same_registers(pty_pair, slave):
+    with client_for(pty_pair, transport="pymodbus") as c:
+        assert c.read_registers(0x1010, 3) == (0x1010, 0x1011, 0x1012)
+        with pytest.raises(ExceptionResponse) as info:
+            c.read_registers(0x2000, 1)
+    assert info.value.code == 2
