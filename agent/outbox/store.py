@@ -154,17 +154,34 @@ class Outbox:
 
     def delete(self, table: str, row: int) -> None:
         """The broker acknowledged `row` (PUBACK): forget it."""
+        self.delete_many([(table, row)])
+
+    def delete_many(self, rows: list[tuple[str, int]]) -> None:
+        """Forget acknowledged rows, (table, row) pairs, in one transaction."""
+        if not rows:
+            return
         with self._lock:
-            self._conn.execute("PRAGMA synchronous=NORMAL")
+            c = self._conn
+            c.execute("PRAGMA synchronous=NORMAL")
             try:
-                if table == TELEMETRY:
-                    n = self._scalar("SELECT LENGTH(payload) FROM telemetry WHERE row=?", row)
-                    self._conn.execute("DELETE FROM telemetry WHERE row=?", (row,))
-                    self._telemetry_bytes -= n or 0
-                else:
-                    self._conn.execute("DELETE FROM durable WHERE row=?", (row,))
+                c.execute("BEGIN IMMEDIATE")
+                try:
+                    for table, row in rows:
+                        if table == TELEMETRY:
+                            n = self._scalar("SELECT LENGTH(payload) FROM telemetry WHERE row=?",
+                                             row)
+                            c.execute("DELETE FROM telemetry WHERE row=?", (row,))
+                            self._telemetry_bytes -= n or 0
+                        else:
+                            c.execute("DELETE FROM durable WHERE row=?", (row,))
+                    c.execute("COMMIT")
+                except BaseException:
+                    _rollback(c)
+                    self._telemetry_bytes = self._scalar(
+                        "SELECT COALESCE(SUM(LENGTH(payload)), 0) FROM telemetry")
+                    raise
             finally:
-                self._conn.execute("PRAGMA synchronous=FULL")
+                c.execute("PRAGMA synchronous=FULL")
             if self._degraded:
                 self._update_degraded()
 

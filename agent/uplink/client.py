@@ -68,6 +68,7 @@ class Uplink:
         self._thread: threading.Thread | None = None
         self._client: mqtt.Client | None = None
         self._inflight: dict[int, Pending] = {}
+        self._acked: list[Pending] = []
         self._cursor = {DURABLE: 0, TELEMETRY: 0}
         self._connack_code: int | None = None
         self._started = time.monotonic()
@@ -212,8 +213,11 @@ class Uplink:
         if self._wake_r in readable:
             with contextlib.suppress(BlockingIOError):
                 os.read(self._wake_r, 4096)
-        if (sock in readable or pending) and client.loop_read() != mqtt.MQTT_ERR_SUCCESS:
-            return False
+        if sock in readable or pending:
+            rc = client.loop_read()
+            self._forget_acked()
+            if rc != mqtt.MQTT_ERR_SUCCESS:
+                return False
         if (client.socket() is not None and (writable or client.want_write())
                 and client.loop_write() != mqtt.MQTT_ERR_SUCCESS):
             return False
@@ -374,9 +378,17 @@ class Uplink:
             log.error("uplink: broker refused %s row %d on %s: %s", p.table, p.row,
                       p.channel, reason)
             return
-        self._outbox.delete(p.table, p.row)
+        self._acked.append(p)
+
+    def _forget_acked(self) -> None:
+        """Delete the rows PUBACKed during the last read, in one transaction."""
+        if not self._acked:
+            return
+        acked, self._acked = self._acked, []
+        self._outbox.delete_many([(p.table, p.row) for p in acked])
         if self.on_delivered is not None:
-            self.on_delivered(p)
+            for p in acked:
+                self.on_delivered(p)
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         if self._on_command is None:
