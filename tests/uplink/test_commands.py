@@ -235,3 +235,20 @@ def test_maintenance_cannot_start_twice_or_end_when_not_started(box):
     assert box.send(box.command("maintenance.end"))["status"] == "failed"
     box.send(box.command("maintenance.start", {"technician": "a"}))
     assert box.send(box.command("maintenance.start", {"technician": "b"}))["status"] == "failed"
+
+
+def test_a_flood_of_bad_commands_gets_limited_answers_and_one_summary_event(box):
+    from agent.commands.processor import REJECTIONS_PER_WINDOW, WINDOW_S
+    answers = [box.processor.handle(b"garbage") for _ in range(REJECTIONS_PER_WINDOW + 20)]
+    assert sum(bool(a) for a in answers) == REJECTIONS_PER_WINDOW
+    box.clock.advance(WINDOW_S)
+    assert box.send(b"garbage")["reason"] == "malformed"
+    [ev] = box.events("commands_suppressed")
+    assert ev["detail"]["rejected_unanswered"] == 20
+
+
+def test_good_commands_are_answered_even_during_a_flood(box):
+    from agent.commands.processor import REJECTIONS_PER_WINDOW
+    for _ in range(REJECTIONS_PER_WINDOW + 5):
+        box.processor.handle(b"garbage")
+    assert box.send(box.command("diag.snapshot"))["status"] == "ok"
