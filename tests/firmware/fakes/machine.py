@@ -51,7 +51,10 @@ class UART:
         self.clock = None
         self.peer = None
         self.turnaround_us = 500
-        self.pending = []  # (ready_at_us, byte)
+        # The answer on the wire: its bytes arrive one character time apart from rx_t0.
+        self.rx = b""
+        self.rx_t0 = 0
+        self.taken = 0
         self.written = []
 
     def attach(self, clock, peer):
@@ -62,14 +65,12 @@ class UART:
         data = bytes(data)
         _keep(self.written, data)
         _keep(events, ("write", self.id, data))
-        now = self.clock.ticks_us()
-        done = now + len(data) * self.char_us
+        done = self.clock.ticks_us() + len(data) * self.char_us
         answer = self.peer(data) if self.peer else None
         if answer:
-            t = done + self.turnaround_us
-            for b in answer:
-                t += self.char_us
-                self.pending.append((t, b))
+            self.rx = self.rx[self.taken:] + bytes(answer)
+            self.taken = 0
+            self.rx_t0 = done + self.turnaround_us
         return len(data)
 
     def flush(self):
@@ -77,19 +78,24 @@ class UART:
         if self.written:
             self.clock.sleep_us(len(self.written[-1]) * self.char_us)
 
+    def _arrived(self):
+        elapsed = self.clock.ticks_us() - self.rx_t0
+        return min(len(self.rx), max(0, elapsed // self.char_us)) if self.rx else 0
+
     def any(self):
-        now = self.clock.ticks_us()
-        return sum(1 for t, _ in self.pending if t <= now)
+        return self._arrived() - self.taken
 
     def read(self, n=-1):
-        now = self.clock.ticks_us()
-        ready = [b for t, b in self.pending if t <= now]
+        end = self._arrived()
         if n is not None and n >= 0:
-            ready = ready[:n]
-        if not ready:
+            end = min(end, self.taken + n)
+        if end <= self.taken:
             return None
-        self.pending = self.pending[len(ready):]
-        return bytes(ready)
+        data = self.rx[self.taken:end]
+        self.taken = end
+        if self.taken == len(self.rx):
+            self.rx, self.taken = b"", 0
+        return data
 
 
 class SPI:
