@@ -163,7 +163,8 @@ def _run(args: argparse.Namespace) -> int:
     )
     if not 1 <= args.device_id <= 247:
         raise InputError(f"--device-id {args.device_id} must be 1..247")
-    model = ElevatorModel(params, seed=args.seed)
+    # The model validates controller_fault numbers against the served profile's fault table.
+    model = ElevatorModel(params, seed=args.seed, profile=profile)
     for name, value in checked.items():
         model.inject(name, value)
     sim = ServedSim(model, profile, options)
