@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from agent.commands.signing import key_id, write_key_pair, load_private
+from agent.commands.signing import key_id, load_private, write_key_pair
 from calibration import document
 from calibration.loader import CalibrationLoader
 
