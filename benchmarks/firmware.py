@@ -71,16 +71,26 @@ if _a0 + _a1 > _mx[2]:
 if _u == 'fft' and _a1 > _mx[4]:
     _mx[4] = _a1
 """
-# The same fakes with no firmware object, measured alone: subtracted from the live heap.
-HARNESS = """
+# The test fakes alone (their modules and objects, no firmware), in a fresh MicroPython:
+# subtracted from the heap figures.
+HARNESS_STEP = (
+    "import machine\n"
+    "from fake_clock import FakeClock\n"
+    "from adxl345_model import ADXL345Model\n"
+    "from memory_broker import MemoryBroker\n"
+    "_hx = [FakeClock(), MemoryBroker(), ADXL345Model(lambda i: (0, 0, 256)),\n"
+    "       machine.UART(1, baudrate=115200), machine.SPI(2), machine.Pin(4),\n"
+    "       machine.Pin(5), machine.WDT(timeout=8000), {a: a for a in range(17)}]\n"
+    "_hx[1].keep = 4\n"
+)
+HARNESS_SETUP = "import gc, json\n_p = [0]\n_steps = [" + repr(HARNESS_STEP) + "]\n"
+HARNESS_TURN = """
 gc.collect()
-_h0 = gc.mem_alloc()
-_hx = [FakeClock(), MemoryBroker(), ADXL345Model(signal), machine.UART(1, baudrate=115200),
-       machine.SPI(2), machine.Pin(4), machine.Pin(5), machine.WDT(timeout=8000),
-       {a: v for a, v in regs.items()}]
-_hx[1].keep = 4
-gc.collect()
-print(json.dumps(gc.mem_alloc() - _h0))
+if _steps:
+    _p[0] = gc.mem_alloc()
+    exec(_steps.pop(0), globals())
+else:
+    print(json.dumps(gc.mem_alloc() - _p[0]))
 """
 FINAL = """
 gc.collect()
@@ -118,9 +128,8 @@ def heap(tmp: Path, rom: Path, ulab: bool) -> dict:
                   libs=(), romfs=rom, timeout=900)
     r = json.loads(out.strip().splitlines()[-1])
     live, unit, peak, worst, fft = r["max"]
-    harness = json.loads(run_mpy(warm, flash=flash, ulab=ulab, turn=HARNESS, turns=1, libs=(),
-                                 romfs=rom).strip().splitlines()[-1])
-    # module objects of the fakes (their code is in ROMFS) are not in this figure: small
+    harness = json.loads(run_mpy(HARNESS_SETUP, ulab=ulab, turn=HARNESS_TURN, turns=2,
+                                 libs=(), romfs=rom).strip().splitlines()[-1])
     live -= harness
     peak -= harness
     return {"live_kib": live / 1024, "unit_alloc_kib": unit / 1024, "harness_kib": harness / 1024,
