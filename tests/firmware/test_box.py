@@ -76,7 +76,8 @@ box.stats['turns'] = turns[0]
 def test_a_grown_strand_line_against_a_learned_baseline_raises_rope_wear(tmp_path, ulab):
     # 1. healthy segments on the board, 2. a baseline learned from them with the Pi's code,
     # 3. the same box with a strong strand line: the rope_wear alarm names the feature.
-    healthy = _run(tmp_path / "h", "STRAND_HZ = 393.8\nSTRAND_AMP = 4\nrun(12)\n", ulab=ulab)
+    healthy = _run(tmp_path / "h", "STRAND_HZ = 393.8\nSTRAND_AMP = 4\nrun(4)\n", ulab=ulab,
+                   frames_per_segment=2)
     feats = healthy["features"]
     assert "rope.strand_prom" in feats
     geom = LiftGeometry.from_mapping({"rated_speed_mps": 1.75, "roping": 2,
@@ -87,7 +88,7 @@ def test_a_grown_strand_line_against_a_learned_baseline_raises_rope_wear(tmp_pat
     base = learn(obs, geom)
     base.save(tmp_path / "baseline.json")
     flash = tmp_path / "worn"
-    prepare(flash)
+    prepare(flash, frames_per_segment=2)
     (flash / "baseline.json").write_text(json.dumps(compact_baseline(str(tmp_path /
                                                                          "baseline.json"))))
     out = result(f"USE_ULAB = {ulab}\n" + SCRIPT + """
@@ -95,7 +96,7 @@ from lg.baseline import Baseline
 box.baseline = Baseline(load_json('baseline.json'))
 STRAND_HZ = 393.8
 STRAND_AMP = 60
-run(12)
+run(4)
 """ + DUMP, flash=flash, ulab=ulab)
     wear = [a for a in _on(out, "alarm") if a["kind"] == "rope_wear"]
     assert wear and wear[0]["evidence"]["feature"].startswith("rope.")
