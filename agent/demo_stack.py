@@ -72,7 +72,10 @@ class Broker:
                             ("state", "alarm", "telemetry", "event", "cmd/result")),
             f"topic read {self.root}/cmd",
             f"user {op}", "topic read liftguard/#", "topic write liftguard/v1/+/+/cmd", ""]))
-        lines = [f"listener {self.port} {self.host}", "persistence false",
+        # Persistence keeps the platform's session (its subscription and the QoS 1 messages
+        # queued for it) across a broker restart, as a production broker would.
+        lines = [f"listener {self.port} {self.host}", "persistence true",
+                 f"persistence_location {self.workdir}/",
                  f"log_dest file {self.log}", "log_type error", "log_type warning",
                  f"cafile {self.creds.ca_cert}", f"certfile {self.creds.broker.cert}",
                  f"keyfile {self.creds.broker.key}", "require_certificate true",
@@ -262,8 +265,11 @@ class Platform:
         self.listeners: list[Callable[[str, dict[str, Any]], None]] = []
         self._cond = threading.Condition()
         self._subscribed = threading.Event()
+        # A persistent session (clean_session false): messages published while the platform
+        # is reconnecting are queued for it by the broker, not lost.
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2,
-                                  client_id=f"platform-{os.getpid()}-{id(self)}")
+                                  client_id=f"platform-{os.getpid()}-{id(self)}",
+                                  clean_session=False)
         ctx = ssl.create_default_context(cafile=str(ca_cert))
         ctx.load_cert_chain(str(cert), str(key))
         self.client.tls_set_context(ctx)

@@ -130,7 +130,10 @@ class SimulatedBench(Bench):
             self.config = agent_config(
                 workdir, self.creds, self.broker, self.sim.endpoints, site=SITE, lift=LIFT,
                 extra={"events": BENCH_EVENTS, "runtime": BENCH_RUNTIME,
-                       "controller": {"poll_period_s": POLL_PERIOD_S}})
+                       "controller": {"poll_period_s": POLL_PERIOD_S},
+                       # EN 81-28: re-sent until acknowledged; 5 s so a platform that was
+                       # away during a broker restart sees the alarm without waiting 5 min.
+                       "alarms": {"resend_interval_s": 5.0}})
             self.platform = Platform.for_run(self.broker, self.creds, SITE, LIFT).start()
             self.agent = AgentProcess(self.config, workdir / "agent.log").start()
             assert self.platform.wait_for(lambda: self.platform.on("state", state="online"),

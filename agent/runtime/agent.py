@@ -106,8 +106,16 @@ class Agent:
         self.sensors = SensorPump(sources, self.blocks, self.clock)
         self._closers.append(self.sensors.stop)
 
-        self.events = EventEngine(self.profile, EventSettings.from_config(cfg["events"],
-                                                                          cfg["lift"]))
+        ev = EventSettings.from_config(cfg["events"], cfg["lift"])
+        self.events = EventEngine(self.profile, ev)
+        # Rule alarms restored from the outbox after a restart (or a kill -9) belong to a rule
+        # engine that no longer exists. The new engine re-raises those whose cause persists
+        # (the same alarm, de-duplicated); the others are cleared once every rule has had its
+        # longest timer plus the clear time to raise again.
+        self.restored = {a.key for a in self.pipeline.alarms.active()
+                         if a.source.startswith("controller")}
+        timers = [v for k, v in vars(ev).items() if k.endswith("_s") and isinstance(v, float)]
+        self.reconcile_at = self.started_at + max(timers) + ev.clear_s + 1.0
         self._build_wear()
         self.analysis = AnalysisWorker(self.clock)
         self._closers.append(self.analysis.stop)
@@ -209,6 +217,8 @@ class Agent:
                 self.analysis.submit(job)
         for received_at, block in self.blocks.drain():
             self.wear.add_block(block, received_at)
+        if self.restored and now >= self.reconcile_at and self.events.failed_polls == 0:
+            self._reconcile_restored()
         for result in self.analysis.results.drain():
             findings = self.wear.absorb(result)
             self._on_findings(findings, result.trip.end)
@@ -228,6 +238,16 @@ class Agent:
             log.warning("baseline not loaded, keeping the one in use: %s", exc)
             self.pipeline.publish_event("baseline_rejected", "warning", {"error": str(exc)})
 
+    def _reconcile_restored(self) -> None:
+        active = set()
+        for ev in self.events.active.values():
+            active.add((ev.code, "controller" if ev.key == ev.code
+                        else f"controller:{ev.key.split(':', 1)[1]}"))
+        for kind, source in self.restored - active:
+            log.info("alarm %s (%s) from before the restart: cause gone, clearing", kind, source)
+            self.pipeline.alarms.clear(kind, source)
+        self.restored = set()
+
     def making_progress(self, now: float) -> bool:
         """True while the loop and every producer thread moved within watchdog_stall_s."""
         limit = self.rt["watchdog_stall_s"]
@@ -242,6 +262,7 @@ class Agent:
         ev = change.event
         source = "controller" if ev.key == ev.code else f"controller:{ev.key.split(':', 1)[1]}"
         alarms = self.pipeline.alarms
+        self.restored.discard((ev.code, source))
         if change.edge == "start":
             evidence = {k: v for k, v in ev.details.items() if v is not None}
             alarms.raise_(ev.code, source, ALARM_SEVERITY.get(ev.severity, "warning"), evidence)

@@ -256,7 +256,9 @@ class WearStage:
             self._baseline_mtime = self.baseline_path.stat().st_mtime_ns
 
     def summary(self) -> dict[str, Any]:
+        th = self.tracker.thresholds
         return {"trips": self.trips, "learning": self.learning,
+                "warning_score": th.warning, "critical_score": th.critical,
                 "learned_trips": len(self._learning),
                 "scores": {k: round(f.score, 2) for k, f in self.last.items()}}
 
