@@ -200,7 +200,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "baseline_trips": Key(int, 20, min=0, max=10_000,
                               help="without a baseline file: learn one from this many trips"),
         "watchdog_stall_s": Key(float, 10.0, min=0.5, max=600.0,
-                                help="stop watchdog pings when a part made no progress for this long"),
+                                help="no progress of a part for this long stops watchdog pings"),
         "queue_blocks": Key(int, 512, min=8, max=100_000,
                             help="sensor blocks queued for the main loop (oldest dropped)"),
         "queue_samples": Key(int, 256, min=8, max=100_000,
