@@ -9,14 +9,15 @@ valid CRC (a read response's length is known from the request), so there is no t
 silence to wait for. The t3.5 gap (MOSL 2.5.1.1) is kept *before* the next request, from
 the last byte heard; a stray byte during the gap restarts it.
 
-Measured (benchmarks/modbus_poll.py, same run, transports alternated in rounds, 2-core
-machine shared with other builds at load average 4-9; figures in the closing note of the
-issue): throughput through the sim's paced wire is within a few percent of pymodbus's either
-way (ours pays t3.5 after it *hears* the last byte, pymodbus sends at once and lets the wire
-emulator hold the request, which on a real bus would violate t3.5), and ours uses 15-30 %
-less CPU per transaction. Neither reaches 0.95 of the wire limit on this loaded machine: the
-Python wire relay and scheduling latency dominate. The choice rests on correctness (t3.5,
-deadlines, resync, typed errors) at equal speed and lower CPU, not on raw speed.
+Measured (benchmarks/modbus_poll.py, same run, transports alternated in rounds, on the
+sim's paced wire, 2-core machine shared with other builds at load average ~5): fraction of
+the wire limit ours / pymodbus 0.955 / 0.897 at 9600 8E1, 0.867 / 0.857 at 19200 8E1,
+0.615 / 0.722 at 115200 8N1, with 15-25 % less CPU per transaction for ours. pymodbus leads
+at 115200 only because it sends at once and lets the emulator hold the request for t3.5 (on
+a real bus its request would start well inside t3.5); ours waits t3.5 after it *hears* the
+last byte. Byte timelines show ~0.2 ms of our own overhead per transaction beyond t3.5; the
+rest is the emulator's turnaround and scheduling jitter. So the choice rests on correctness
+(t3.5, deadlines, resync, typed errors) at equal or better speed and lower CPU.
 
 Everything is bounded by the caller's deadline: a slave that trickles bytes, endless garbage
 or silence all end in a typed error at the deadline, never a hang.
