@@ -153,3 +153,47 @@ print(json.dumps([starts, t35_us(9600), uart.char_us]))
     for a, b in zip(starts, starts[1:], strict=False):
         assert b - a >= (8 + 7) * char_us + t35
     assert t35 == 4011  # 3.5 x 11 bits at 9600 baud, rounded up
+
+
+def test_exception_response_is_not_retried():
+    script = MASTER + """
+def slave(req):
+    log.append(req.hex())
+    return with_crc(bytes((req[0], 0x83, 0x02)))
+uart.attach(clock, slave)
+try:
+    master.read_holding(1, 0x1010, 2)
+except modbus_rtu.ExceptionResponse as exc:
+    print(json.dumps([exc.code, len(log)]))
+"""
+    assert result(script) == [2, 1]
+
+
+def test_answer_that_stops_midway_is_a_frame_error_not_a_hang():
+    script = MASTER + """
+def slave(req):
+    log.append(req.hex())
+    return bytes((1, 3, 4, 0, 1))  # promises 4 data bytes, sends 2, then silence
+uart.attach(clock, slave)
+master.retries = 0
+try:
+    master.read_holding(1, 0x1010, 2)
+except modbus_rtu.FrameError as exc:
+    print(json.dumps(str(exc)))
+"""
+    assert "5 bytes" in result(script)
+
+
+def test_local_echo_of_the_request_is_swallowed_when_configured():
+    script = MASTER + """
+def echoing(req):
+    log.append(req.hex())
+    addr, n = req[2] << 8 | req[3], req[4] << 8 | req[5]
+    body = bytes((req[0], 3, 2 * n)) + b''.join(
+        bytes((regs[a] >> 8, regs[a] & 255)) for a in range(addr, addr + n))
+    return req + with_crc(body)  # the adapter hears itself first
+uart.attach(clock, echoing)
+master.echo = True
+print(json.dumps(master.read_holding(1, 0x1012, 2)))
+"""
+    assert result(script) == [200, 300]
