@@ -82,6 +82,11 @@ class RtuLink:
 
     def transact(self, req: ReadRequest, deadline: float) -> tuple[int, ...]:
         """Send `req` and return its registers, or raise a typed error by `deadline`."""
+        if self.clock() >= deadline:
+            # never put a request on the bus that we will not wait for: its late answer would
+            # only collide with the next transaction
+            raise ControllerTimeout(f"device {req.device_id}: poll deadline passed before "
+                                    f"reading {req.address:#06x}")
         try:
             self._quiet(deadline)
             frame = req.encode()

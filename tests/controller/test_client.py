@@ -187,3 +187,12 @@ def test_pymodbus_transport_reads_the_same_registers(pty_pair, slave):
         with pytest.raises(ExceptionResponse) as info:
             c.read_registers(0x2000, 1)
     assert info.value.code == 2
+
+
+def test_no_request_is_sent_once_the_deadline_has_passed(pty_pair, slave):
+    with client_for(pty_pair) as c:
+        c.read_registers(0x1010, 1)
+        with pytest.raises(ControllerTimeout, match="deadline passed"):
+            c.read_registers(0x1010, 1, deadline=time.monotonic() - 0.001)
+        c.read_registers(0x1010, 1)  # the slave answers in order: a stray request counts first
+    assert slave.requests == 2
