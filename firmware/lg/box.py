@@ -81,6 +81,8 @@ class Box:
             self.on_event(ch)
 
     def on_event(self, ch: dict) -> None:
+        """An event start/end: an `event` message, and the alarm the Pi agent would raise
+        for it (agent/runtime/agent.py: kind = event code, source "controller[:suffix]")."""
         sev = ch["severity"]
         body = payloads.envelope("event", self.clock.time(), kind=ch["code"],
                                  severity={"critical": "critical", "info": "info"}.get(
@@ -92,9 +94,10 @@ class Box:
         key = ch["key"]
         source = "controller:" + key.split(":", 1)[1] if ":" in key else "controller"
         if ch["edge"] == "start":
-            self.alarms.raise_(kind, source, sev, ch["details"])
+            evidence = {k: v for k, v in ch["details"].items() if v is not None}
+            self.alarms.raise_(kind, source, sev, evidence)
         else:
-            self.alarms.clear(kind, source, ch["details"])
+            self.alarms.clear(kind, source)
 
     def sample_vibration(self):
         x, y, z = self.xyz
@@ -132,7 +135,7 @@ class Box:
             if kind not in worst or z > worst[kind][2]:
                 worst[kind] = (sev, name, z)
         for kind, (sev, name, z) in worst.items():
-            self.alarms.raise_(kind, "vibration", sev,
+            self.alarms.raise_(kind, "detectors", sev,
                                {"feature": name, "score": z, "speed_mps": speed})
 
     def telemetry(self) -> None:
