@@ -43,7 +43,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--calibrator-db", type=float, default=0.0,
                         help="noise: calibrator level, 94 or 114 ([calibration] calibrator_db)")
     parser.add_argument("--from-recordings", metavar="DIR",
-                        help="baseline: learn from recordings instead of live trips")
+                        help="offline: accel (accel_rest.wav / rest*_accel.wav), noise "
+                        "(calibrator*.wav + background*.wav / rest*_audio.wav), baseline "
+                        "(controller.csv + tripNNN_accel.wav) from recordings")
     parser.add_argument("--simulate", action="store_true",
                         help="measure an in-process virtual elevator (faster than real time)")
     parser.add_argument("--seed", type=int, default=0, help="--simulate: random seed")
@@ -86,13 +88,18 @@ def run(args: argparse.Namespace) -> int:
 def _workflow(args: argparse.Namespace, s: Any, cfg: Any) -> int:
     from calibration import baseline_flow, workflows
 
+    folder = Path(args.from_recordings) if args.from_recordings else None
+    if folder is not None and not folder.is_dir():
+        raise InputError(f"--from-recordings {folder}: not a folder")
     if args.action == "controller":
         s.commit("controller", workflows.controller(s))
     elif args.action == "accel":
-        s.commit("accel", workflows.accel(s))
+        s.commit("accel", workflows.accel_from_recordings(s, folder) if folder
+                 else workflows.accel(s))
     elif args.action == "noise":
         level = args.calibrator_db or cfg["calibration"]["calibrator_db"]
-        s.commit("noise", workflows.noise(s, level))
+        s.commit("noise", workflows.noise_from_recordings(s, folder, level) if folder
+                 else workflows.noise(s, level))
     elif args.action == "baseline":
         if args.from_recordings:
             updates, trips, verdicts = baseline_flow.baseline_from_recordings(

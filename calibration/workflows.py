@@ -8,13 +8,16 @@ answer, a dead sensor, an implausible calibrator, a lost controller) stops befor
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from agent.errors import InputError
 from calibration import calibrator, mounting
 from calibration.console import integer, number, parse_yes_no
 from calibration.rigs import ControllerLost
-from calibration.sensing import capture
+from calibration.sensing import capture, check_alive
 from calibration.session import Session
 
 ACCEL_CAPTURE_S = 4.0
@@ -99,7 +102,13 @@ def accel(s: Session) -> dict[str, Any]:
     data, fs, channels = capture(s.rig, "accel", ACCEL_CAPTURE_S, bar)
     bar.finish()
     _at_rest(s, "accel")
-    al = mounting.align(data, fs, channels, float(getattr(s.rig, "range_g", 16.0)))
+    return _alignment(s, data, fs, channels, float(getattr(s.rig, "range_g", 16.0)))
+
+
+def _alignment(s: Session, data: Any, fs: float, channels: tuple[str, ...],
+               range_g: float) -> dict[str, Any]:
+    con = s.console
+    al = mounting.align(data, fs, channels, range_g)
     con.say(f"accel: vertical axis {al.vertical_axis}, tilt {al.tilt_deg:.1f} deg, gravity "
             f"{math.hypot(*al.gravity):.3f} m/s^2, noise "
             + ", ".join(f"{k} {1e3 * v:.2f}" for k, v in al.noise_floor_mps2.items())
@@ -122,15 +131,59 @@ def noise(s: Session, reference_db: float) -> dict[str, Any]:
     data, fs, _ = capture(s.rig, "audio", CALIBRATOR_CAPTURE_S, bar)
     bar.finish()
     mic = calibrator.sensitivity(data, fs, reference_db)
-    con.say(f"noise: calibrator reads {mic.measured_db:.2f} dB SPL at {mic.tone_hz:.0f} Hz; "
-            f"correction {mic.correction_db:+.2f} dB")
+    _say_mic(s, mic)
     con.ask("remove the calibrator; machine stopped (no trip)? press Enter", parse_yes_no, "y")
     _at_rest(s, "noise background")
     bar = con.progress("background", BACKGROUND_CAPTURE_S)
     data, fs, _ = capture(s.rig, "audio", BACKGROUND_CAPTURE_S, bar)
     bar.finish()
     _at_rest(s, "noise background")
+    return _with_background(s, mic, data, fs)
+
+
+def _say_mic(s: Session, mic: calibrator.MicCalibration) -> None:
+    s.console.say(f"noise: calibrator reads {mic.measured_db:.2f} dB SPL at "
+                  f"{mic.tone_hz:.0f} Hz; correction {mic.correction_db:+.2f} dB")
+
+
+def _with_background(s: Session, mic: calibrator.MicCalibration, data: Any, fs: float
+                     ) -> dict[str, Any]:
     bg = calibrator.background_dba(data, fs, mic.correction_db)
-    con.say(f"noise: background {bg:.1f} dB(A) with the machine stopped")
+    s.console.say(f"noise: background {bg:.1f} dB(A) with the machine stopped")
     full = calibrator.MicCalibration(mic.reference_db, mic.measured_db, mic.tone_hz, bg)
     return {"noise": full.to_json()}
+
+
+# --- offline: the same from recordings (drivers/replay recording format) ---------------------
+
+
+def _recording(folder: Path, patterns: tuple[str, ...], kind: str, what: str) -> Any:
+    from drivers.replay.recording import read_recording
+
+    for pattern in patterns:
+        for path in sorted(folder.glob(pattern)):
+            rec = read_recording(str(path))
+            if rec.sidecar.kind == kind:
+                check_alive(np.asarray(rec.data, dtype=np.float64), path.name,
+                            rec.sidecar.channels)
+                return rec
+    raise InputError(f"{folder}: no {what} recording ({' or '.join(patterns)})")
+
+
+def accel_from_recordings(s: Session, folder: Path) -> dict[str, Any]:
+    """Alignment from an accel recording made with the car at rest."""
+    rec = _recording(folder, ("accel_rest.wav", "rest*_accel.wav"), "accel",
+                     "accelerometer-at-rest")
+    s.console.say(f"accel: from {rec.path.name}")
+    return _alignment(s, np.asarray(rec.data, dtype=np.float64), rec.fs,
+                      rec.sidecar.channels, float(s.cfg["accel"]["range_g"]))
+
+
+def noise_from_recordings(s: Session, folder: Path, reference_db: float) -> dict[str, Any]:
+    """Sensitivity from a calibrator recording, background from a recording at rest."""
+    tone = _recording(folder, ("calibrator*.wav",), "audio", "calibrator")
+    mic = calibrator.sensitivity(np.asarray(tone.data, dtype=np.float64), tone.fs,
+                                 reference_db)
+    _say_mic(s, mic)
+    rest = _recording(folder, ("background*.wav", "rest*_audio.wav"), "audio", "background")
+    return _with_background(s, mic, np.asarray(rest.data, dtype=np.float64), rest.fs)
