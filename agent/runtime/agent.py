@@ -57,6 +57,7 @@ class Agent:
         self.last_sample: ControllerSample | None = None
         self._offline_since: float | None = None
         self.polls_failed = 0
+        self._first_poll_logged = False
         self._closers: list[Callable[[], None]] = []
         try:
             self._build()
@@ -185,6 +186,12 @@ class Agent:
             while not stop.is_set():
                 now = self.clock()
                 self.step(now)
+                if not self._first_poll_logged and self.controller.first_poll_at is not None:
+                    self._first_poll_logged = True
+                    # wall-clock time, so a supervisor (benchmarks/agent.py) can compare it
+                    # with when it spawned the process
+                    log.info("first controller poll done at unix time %.3f",
+                             time.time() - (self.clock() - self.controller.first_poll_at))
                 if now >= next_health:
                     self.check_health(now)
                     self._reload_baseline()
@@ -363,6 +370,8 @@ class Agent:
             "polls": self.controller.poller.polls, "polls_failed": self.polls_failed,
             "samples_dropped": self.samples.dropped, "blocks_dropped": self.blocks.dropped,
             "trips": self.wear.trips, "baseline": "learning" if self.wear.learning else "ready",
+            "accel_samples": self.sensors.samples.get("accel", 0),
+            "audio_samples": self.sensors.samples.get("audio", 0),
         })
         return values
 
