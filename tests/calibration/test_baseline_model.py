@@ -133,3 +133,17 @@ def test_ctrl_c_during_the_capture_leaves_the_previous_calibration_byte_identica
     assert path.read_bytes() == before
     assert (prev.read_bytes() if prev.exists() else None) == prev_before
     assert sorted((commissioned["tmp"] / "reports").iterdir()) == reports
+
+
+@pytest.mark.parametrize("fault, passes", [(None, True), ("rope_wear", False)])
+def test_verify_passes_a_healthy_lift_and_fails_a_worn_rope(commissioned, model_factory_module,
+                                                           fault, passes):
+    model = model_factory_module(seed=11)
+    if fault:
+        model.inject(fault, 1.0)
+    path = commissioned["tmp"] / "calibration.json"
+    before = path.read_bytes()
+    s = make_session(commissioned["cfg"], lambda: ScheduledModelRig(model), Answers([]))
+    results = {item: (ok, detail) for item, ok, detail in baseline_flow.verify(s, 2)}
+    assert results["baseline (wear scores)"][0] is passes, results
+    assert path.read_bytes() == before  # verify writes nothing
