@@ -4,8 +4,6 @@ Builds the buses from config.json and hands them to the drivers; opens the TLS c
 the broker for the uplink. Nothing here decides anything.
 """
 
-import socket
-import ssl
 import time
 
 import machine
@@ -72,6 +70,9 @@ class TlsStream:
     """A connected TCP (+ TLS) socket as the uplink's transport: send all, recv what is there."""
 
     def __init__(self, host: str, port: int, tls: bool, ca: bytes, cert, key) -> None:
+        import socket
+        import ssl
+
         addr = socket.getaddrinfo(host, port)[0][-1]
         s = socket.socket()
         s.settimeout(5)

@@ -43,13 +43,27 @@ class Pin:
         self.value(0)
 
 
+class _RealTime:
+    """Default clock of a UART nobody attached: the port's own time."""
+
+    def ticks_us(self):
+        import time
+
+        return time.ticks_us()
+
+    def sleep_us(self, us):
+        import time
+
+        time.sleep_us(us)
+
+
 class UART:
     def __init__(self, uart_id, baudrate=9600, bits=8, parity=None, stop=1, **kw):
         self.id = uart_id
         self.baudrate = baudrate
         self.char_us = (1 + bits + (0 if parity is None else 1) + stop) * 1000000 // baudrate
-        self.clock = None
-        self.peer = None
+        self.clock = _RealTime()
+        self.peer = None  # no slave attached: the bus stays silent
         self.turnaround_us = 500
         # The answer on the wire: its bytes arrive one character time apart from rx_t0.
         self.rx = b""
@@ -104,7 +118,9 @@ class SPI:
     def __init__(self, spi_id, baudrate=1000000, polarity=0, phase=0, **kw):
         self.id = spi_id
         self.baudrate, self.polarity, self.phase = baudrate, polarity, phase
-        self.device = None
+        self.device = SPI.default_device
+
+    default_device = None  # what a board-built SPI bus talks to (the ADXL345 model)
 
     def write_readinto(self, wbuf, rbuf):
         out = self.device.transfer(bytes(wbuf))
@@ -135,13 +151,23 @@ class I2S:
         pass
 
 
+class Stop(Exception):
+    """Raised by a WDT with `stop_after` set: ends a boot test's endless main loop."""
+
+
 class WDT:
+    stop_after = None
+    last = None
+
     def __init__(self, id=0, timeout=5000):
         self.timeout = timeout
         self.feeds = 0
+        WDT.last = self
 
     def feed(self):
         self.feeds += 1
+        if WDT.stop_after is not None and self.feeds >= WDT.stop_after:
+            raise Stop(self.feeds)
 
 
 def reset():
