@@ -146,3 +146,12 @@ def test_the_agent_keeps_the_calibration_in_use_when_a_new_file_is_bad(tmp_path)
     assert loader.reason.endswith("refused, keeping version 1")
     document.write(p, document.seal(make(v1)))
     assert loader.refresh().version == 2 and loader.reason is None
+
+
+def test_the_agent_side_of_calibration_never_loads_matplotlib():
+    import subprocess
+    import sys
+
+    code = ("import sys, calibration.loader, calibration.document; "
+            "sys.exit('matplotlib' in sys.modules)")
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
