@@ -35,10 +35,12 @@ class Console:
         self.out.write(text + "\n")
         self.out.flush()
 
-    def ask(self, question: str, parse: Callable[[str], T], default: T | None = None) -> T:
-        shown = f" [{default}]" if default is not None else ""
+    def ask(self, question: str, parse: Callable[[str], T], default: T | None = None,
+            shown_as: str | None = None) -> T:
+        """`shown_as` is how the default is shown when its value reads badly (0 -> none)."""
+        shown = f" [{shown_as or default}]" if default is not None else ""
         if self.assume_yes and default is not None:
-            self.say(f"{question}{shown}: {default}")
+            self.say(f"{question}{shown}: {shown_as or default}")
             return default
         for _ in range(MAX_TRIES):
             self.out.write(f"{question}{shown}: ")

@@ -70,7 +70,7 @@ def controller(s: Session) -> dict[str, Any]:
     code = int(r.get("fault_code") or 0)
     shown = f"E{code:02d}" if code else "none"
     keypad_fault = con.ask(f"fault shown on the keypad now (box reads {shown})", fault_answer,
-                           code)
+                           code, shown)
     if keypad_fault != code:
         raise CheckFailed(f"controller: fault register reads {shown} but the keypad shows "
                           f"{f'E{keypad_fault:02d}' if keypad_fault else 'none'}: fault codes "
