@@ -37,7 +37,7 @@ class Uplink:
         self.connected = False
         self.backoff = backoff_min_s
         self.next_attempt = 0.0
-        self.last_sent = 0.0
+        self.last_sent = self.last_heard = 0.0
         self.sending: dict = {}  # outbox name -> pid, for the messages in flight
         self.stats = {"connects": 0, "failures": 0, "acked": 0, "published": 0}
         self.last_error = ""
@@ -58,11 +58,15 @@ class Uplink:
                 self._connect(now)
             return
         try:
-            self.client.poll()
+            if self.client.poll():
+                self.last_heard = now
             self._drain()
             if now - self.last_sent >= self.keepalive / 2:
                 self.client.ping()  # MQTT 3.1.1 3.1.2.10: within keepalive, or broker drops us
                 self.last_sent = now
+            if now - self.last_heard > 1.5 * self.keepalive:
+                # a half-open TCP connection raises nothing: no PINGRESP is the only sign
+                raise MQTTError(f"nothing from the broker for {now - self.last_heard:.0f} s")
         except (OSError, MQTTError) as exc:
             self._lost(now, exc)
 
@@ -86,7 +90,7 @@ class Uplink:
         self.client, self.connected = client, True
         self.sending = {}
         self.backoff = self.backoff_min
-        self.last_sent = now
+        self.last_sent = self.last_heard = now
         self.stats["connects"] += 1
         self._drain()
 

@@ -200,3 +200,23 @@ print(json.dumps([broker.will is None, json.loads(broker.retained['liftguard/v1/
     no_will, state = got
     assert no_will and state["state"] == "offline" and state["reason"] == "shutdown"
     validate("state", json.dumps(state).encode())
+
+
+def test_a_silent_half_open_connection_is_dropped_after_one_and_a_half_keepalives(tmp_path):
+    got = result(LINK + """
+up.step(0.0)
+broker.mute = True
+t = 0.0
+lost_at = None
+while t < 120 and lost_at is None:
+    t += 1.0
+    up.step(t)
+    if not up.connected:
+        lost_at = t
+print(json.dumps([lost_at, up.last_error]))
+""", flash=tmp_path)
+    lost_at, error = got
+    # the SUBACK/PUBACK of the connect are read at t = 1 s; with keepalive 30 s the link is
+    # given up at the first turn more than 45 s after that, its PINGREQs unanswered
+    assert lost_at == 47.0
+    assert "nothing from the broker" in error

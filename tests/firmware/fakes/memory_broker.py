@@ -19,6 +19,8 @@ class Link:
     def send(self, data):
         if self.closed or self.broker.down:
             raise OSError(104, "connection reset")
+        if self.broker.mute:
+            return
         self.buf.extend(data)
         self.broker.handle(self)
 
@@ -43,6 +45,7 @@ class MemoryBroker:
         self.held = []
         self.refuse = 0  # CONNACK return code to answer with
         self.down = False
+        self.mute = False  # a half-open connection: takes everything, answers nothing
         self.connects = 0
         self.link = None
         self.subscriptions = []
