@@ -85,3 +85,43 @@ def test_example_config_in_deploy_is_valid(tmp_path):
                                  "SupplementaryGroups=dialout gpio spi"])
 def test_unit_file_has(key):
     assert key in (ROOT / "deploy" / "liftguard.service").read_text()
+
+
+def test_long_press_of_the_maintenance_button_opens_and_closes_a_visit(tmp_path):
+    clock = FakeClock()
+    agent = agent_for(tmp_path, clock)
+    try:
+        assert agent.gpio is not None
+        pins = agent.gpio.factory
+        for _visit_edge in ("check_in", "check_out"):
+            pins.drive(5, False)  # to ground with the pull-up: pressed reads low
+            for _ in range(40):  # 4 s held, polled at 10 Hz
+                clock.advance(0.1)
+                agent.step(clock())
+            pins.drive(5, True)  # released
+            for _ in range(3):
+                clock.advance(0.1)
+                agent.step(clock())
+        trail = (tmp_path / "trail.jsonl").read_text().splitlines()
+        assert [('"check_in"' in t, '"check_out"' in t) for t in trail] == [
+            (True, False), (False, True)]
+        assert not agent.pipeline.maintenance.active
+    finally:
+        agent.close()
+
+
+def test_led_shows_an_active_alarm_then_maintenance(tmp_path):
+    clock = FakeClock()
+    agent = agent_for(tmp_path, clock)
+    try:
+        assert agent.gpio is not None and agent.gpio.led is not None
+        agent.check_health(clock())
+        assert agent.gpio.led.pattern == "degraded"  # no poller thread runs in this test
+        agent.pipeline.alarms.raise_("overspeed", "controller:1", "warning", {})
+        agent.check_health(clock())
+        assert agent.gpio.led.pattern == "alarm"
+        agent.pipeline.maintenance.start("li.wei", via="test")
+        agent.check_health(clock())
+        assert agent.gpio.led.pattern == "maintenance"
+    finally:
+        agent.close()
