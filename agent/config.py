@@ -114,6 +114,9 @@ def _validate_section(
             if spec.default is REQUIRED:
                 raise ConfigError(f"{where} is required")
             out[k] = spec.default
+            if spec.path and isinstance(spec.default, str) and spec.default:
+                # A default file name means "next to the config", like a given relative one.
+                out[k] = str((base_dir / spec.default).resolve())
             continue
         out[k] = _check_value(where, spec, given[k], base_dir)
     return out
