@@ -40,8 +40,7 @@ ALLOWED_IMPORTS = {
     "network", "ntptime", "os", "random", "select", "socket", "ssl", "struct", "sys", "time",
     "ulab", "lg",
 }
-BOARD_FEATURES = ("rope.strand_prom", "rope.h2_prom", "rope.h3_prom", "sheave.orders_prom",
-                  "bearing.hf_level")
+BOARD_FEATURES = ("rope.strand_prom", "rope.h2_prom", "rope.h3_prom", "bearing.hf_level")
 
 
 def check_sources(root: Path = FIRMWARE) -> list[Path]:

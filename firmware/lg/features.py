@@ -6,9 +6,13 @@ into one preallocated array. The features are computed from that PSD exactly as 
 so a baseline learned by `liftguard baseline learn` scores board features too:
 
     rope.strand_prom, rope.h2_prom, rope.h3_prom   strand-order line (and harmonics) over the
-                                                   median floor within +/-15 % (dB)
-    sheave.orders_prom                             sheave orders 1-4 over their floor (dB)
-    bearing.hf_level                               power in fs/4 .. 0.45 fs (dB re 1 (m/s^2)^2)
+                                                   median floor within +/-15 % (dB re floor
+                                                   in 1 Hz: bin-width independent)
+    bearing.hf_level                               power in fs/4 .. 0.45 fs with the strand
+                                                   harmonics notched (dB re 1 (m/s^2)^2)
+
+The Pi's sheave features (least-squares projection over a whole trip), bearing kurtosis and
+envelope features need the trip's full record; the board does not compute them.
 
 plus the time-domain `rms` and `peak` of the segment (m/s^2, mean removed). The board's
 resolution is fixed by its FFT length (fs/n); the Pi picks a finer one on long records.
@@ -22,7 +26,6 @@ from array import array
 from lg.fft import RealFFT, _np, hann
 
 ORDER_TOLERANCE = 0.05  # as agent/detectors/vibration.py: speed-register and lay-length error
-SHEAVE_ORDERS = (1, 2, 3, 4)
 
 
 def db(power: float) -> float:
@@ -176,35 +179,45 @@ def vibration_features(w: WelchPSD, speed_mps: float, lift: dict) -> dict:
     if f_strand > 0 and f_strand * (1 + ORDER_TOLERANCE) < nyq * 0.9:
         peak = w.refine_peak(f_strand, ORDER_TOLERANCE)
         half = max(1.5 * df, 0.002 * peak)
-        ref = max(1.5 * pi_df(w.fs, f_sheave), 0.002 * peak)
-        out["rope.strand_prom"] = _line(w, peak, half, ref, f_sheave)
+        out["rope.strand_prom"] = _line(w, peak, half, f_sheave)
         for k in (2, 3):
             if k * peak + half * k < nyq * 0.9:
                 pk = w.refine_peak(k * peak, 0.01)
-                out[f"rope.h{k}_prom"] = _line(w, pk, half * k, ref * k, f_sheave)
-    if f_sheave >= 2 * df:
-        half = max(0.6 * df, 0.01 * f_sheave)
-        bands = [(k * f_sheave - half, k * f_sheave + half) for k in SHEAVE_ORDERS]
-        power = sum(w.band_power(a, b) for a, b in bands)
-        excl = [(a - df, b + df) for a, b in bands]
-        fl = w.floor(0.5 * f_sheave, (max(SHEAVE_ORDERS) + 1) * f_sheave, excl)
-        out["sheave.orders_prom"] = db(power) - db(fl * 2 * half * len(bands))
-    out["bearing.hf_level"] = db(w.band_power(w.fs / 4, 0.45 * w.fs))
+                out[f"rope.h{k}_prom"] = _line(w, pk, half * k, f_sheave)
+    out["bearing.hf_level"] = db(_high_band(w, f_strand, f_sheave))
     return out
 
 
-def pi_df(fs: float, f_sheave: float) -> float:
-    """Bin width the Pi's welch_psd picks on a long record: a quarter of the sheave order,
-    rounded to a power-of-two segment (agent/detectors/spectra.py)."""
-    want = 1 << max(6, math.ceil(math.log(fs / max(f_sheave / 4, 0.25)) / math.log(2) - 1e-9))
-    return fs / want
+def _high_band(w: WelchPSD, f_strand: float, f_sheave: float) -> float:
+    """Power in fs/4 .. 0.45 fs with the rope's strand harmonics (k = 1..7) and their sheave
+    sidebands (m = -2..2) notched out, as agent/detectors/vibration.py does. The notch is
+    the Pi's width or the board's Hann main lobe (+/-2 bins), whichever is wider."""
+    lo, hi, df = w.fs / 4, 0.45 * w.fs, w.df
+    total = w.band_power(lo, hi)
+    notched = set()
+    for k in range(1, 8):
+        if not lo - 10 < k * f_strand < hi + 10:
+            continue
+        for m in (-2, -1, 0, 1, 2):
+            fn = k * f_strand + m * f_sheave
+            width = max(0.004 * fn, 2.5 * df)
+            for b in range(max(0, math.ceil((fn - width) / df)),
+                           min(w.n // 2, int((fn + width) / df)) + 1):
+                if lo <= b * df < hi and abs(b * df - fn) <= width:
+                    notched.add(b)
+    return max(total - sum(w.psd(b) for b in notched) * df, 1e-30)
 
 
-def _line(w: WelchPSD, centre: float, half: float, ref_half: float, f_sheave: float) -> float:
-    """Line power over the floor power in the Pi's reference bandwidth (2 x ref_half): the
-    board's coarser bins hold the whole line in +/-half, the floor is a density, so the ratio
-    is the Pi's feature measured at another resolution."""
+def prominence(band_power: float, floor_density: float, width_hz: float) -> float:
+    """agent/detectors/vibration.py's definition: the line's power (band power less the
+    floor's share of the band) over the floor's power in 1 Hz, in dB. It does not depend on
+    the bin width, so the board's 1024-point frames compare with the Pi's longer ones."""
+    line = max(band_power - floor_density * width_hz, 1e-3 * floor_density)
+    return db(line) - db(floor_density)
+
+
+def _line(w: WelchPSD, centre: float, half: float, f_sheave: float) -> float:
     power = w.band_power(centre - half, centre + half)
     excl = [(centre + m * f_sheave - half, centre + m * f_sheave + half) for m in range(-3, 4)]
     fl = w.floor(centre * 0.85, centre * 1.15, excl)
-    return db(power) - db(fl * 2 * ref_half)
+    return prominence(power, fl, 2 * half)
