@@ -14,7 +14,7 @@ from lg import rules
 
 class EventEngine:
     def __init__(self, profile=None, settings=None, on_backup=None):
-        s: dict = dict(rules.DEFAULTS)
+        s: dict = rules.defaults()
         if settings:
             for k in settings:
                 if k not in s:

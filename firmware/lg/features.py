@@ -48,6 +48,7 @@ class WelchPSD:
             self.frame = array("f", bytes(4 * n))
             self.sum = array("f", bytes(4 * (n // 2 + 1)))
         self.frames = 0
+        self._k2_cache: float | None = None
         self.sq = 0.0  # sum of squares of mean-removed samples, for rms
         self.count = 0
         self.peak = 0.0
@@ -60,6 +61,7 @@ class WelchPSD:
             for k in range(len(s)):
                 s[k] = 0.0
         self.frames, self.sq, self.count, self.peak = 0, 0.0, 0, 0.0
+        self._k2_cache = None
 
     def add(self, samples) -> None:
         """One frame of n samples of one channel (feed every channel's frames in turn)."""
@@ -84,6 +86,7 @@ class WelchPSD:
         for k in range(len(s)):
             s[k] += p[k]
         self.frames += 1
+        self._k2_cache = None
 
     def _add_ulab(self, samples) -> None:
         np = _np
@@ -99,6 +102,7 @@ class WelchPSD:
         x *= self.window
         self.sum += self.fft.power_nd(x)
         self.frames += 1
+        self._k2_cache = None
 
     @property
     def df(self) -> float:
@@ -107,11 +111,19 @@ class WelchPSD:
     def psd(self, k: int) -> float:
         """PSD at bin k in units^2/Hz (one-sided, density scaling), summed over channels as
         the Pi's total PSD is: frames of all channels are averaged, then times channels."""
-        v = self.sum[k] * self._scale()
-        return v if k == 0 or k == self.n // 2 else v + v
+        k2 = self._k2 if k and k != self.n // 2 else self._k2 / 2
+        return self.sum[k] * k2
+
+    @property
+    def _k2(self) -> float:
+        """2 x the density scale (one-sided), computed once per segment: every float is a
+        heap object on the board, and the features visit a few hundred bins."""
+        if self._k2_cache is None:
+            self._k2_cache = 2 * self.channels / (self.frames * self.fs * self.s2)
+        return self._k2_cache
 
     def _scale(self) -> float:
-        return self.channels / (self.frames * self.fs * self.s2)
+        return self._k2 / 2
 
     def band_power(self, lo: float, hi: float) -> float:
         """Integral of the PSD over bins with lo <= f < hi (agent.detectors.spectra.band_powers)."""
@@ -205,7 +217,15 @@ def _high_band(w: WelchPSD, f_strand: float, f_sheave: float) -> float:
                            min(w.n // 2, int((fn + width) / df)) + 1):
                 if lo <= b * df < hi and abs(b * df - fn) <= width:
                     notched.add(b)
-    return max(total - sum(w.psd(b) for b in notched) * df, 1e-30)
+    if not notched:
+        return max(total, 1e-30)
+    if w.fft.ulab:  # one gather and one sum in C
+        cut = float(_np.sum(_np.take(w.sum, _np.array(list(notched), dtype=_np.uint16))))
+    else:
+        cut = 0.0
+        for b in notched:
+            cut += w.sum[b]
+    return max(total - cut * w._k2 * df, 1e-30)
 
 
 def prominence(band_power: float, floor_density: float, width_hz: float) -> float:

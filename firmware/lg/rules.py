@@ -24,18 +24,20 @@ SEVERITY = {
 SERVICE_MODES = ("inspection", "shaft_learning")
 SNAPSHOT = ("speed_mps", "floor", "position_m", "load_pct", "car_state", "mode", "fault_code")
 
-# agent/events/settings.py defaults; config.json "events" overrides any of them.
-DEFAULTS: dict = {
-    "trapped_at_floor_s": 20.0, "trapped_between_floors_s": 15.0,
-    "stopped_outside_door_zone_s": 45.0, "door_open_while_running_s": 0.3,
-    "overspeed_s": 0.3, "overspeed_level1": 1.2, "overspeed_level2": 1.4,
-    "overspeed_hysteresis": 0.05, "overrun_s": 0.0, "safety_circuit_s": 0.5,
-    "door_timeout_s": 15.0, "controller_fault_s": 0.0, "clear_s": 2.0,
-    "comm_lost_polls": 3, "comm_recover_polls": 2, "moving_speed_mps": 0.05,
-    "door_open_speed_mps": 0.1, "relevel_max_speed_mps": 0.3, "occupied_load_pct": 5.0,
-    "rated_speed_mps": 1.75, "top_level_m": None, "bottom_level_m": None,
-    "overrun_margin_m": 0.15,
-}
+def defaults() -> dict:
+    """agent/events/settings.py defaults; config.json "events" overrides any of them. A new
+    dict per call: the engine keeps its own, nothing else needs the table after boot."""
+    return {
+        "trapped_at_floor_s": 20.0, "trapped_between_floors_s": 15.0,
+        "stopped_outside_door_zone_s": 45.0, "door_open_while_running_s": 0.3,
+        "overspeed_s": 0.3, "overspeed_level1": 1.2, "overspeed_level2": 1.4,
+        "overspeed_hysteresis": 0.05, "overrun_s": 0.0, "safety_circuit_s": 0.5,
+        "door_timeout_s": 15.0, "controller_fault_s": 0.0, "clear_s": 2.0,
+        "comm_lost_polls": 3, "comm_recover_polls": 2, "moving_speed_mps": 0.05,
+        "door_open_speed_mps": 0.1, "relevel_max_speed_mps": 0.3, "occupied_load_pct": 5.0,
+        "rated_speed_mps": 1.75, "top_level_m": None, "bottom_level_m": None,
+        "overrun_margin_m": 0.15,
+    }
 
 
 def all3(*values):
