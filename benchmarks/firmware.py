@@ -4,9 +4,11 @@
    ADXL345 FIFO drains, 1024-point FFT Welch segments and features, rules, outbox, MQTT
    uplink to an in-memory broker) runs turn by turn, each turn a top-level call: the wasm port
    collects garbage only between top-level calls, as the board's GC reclaims garbage within
-   a turn. Figures: `live` = heap in use after collection between turns (max over the run);
-   `peak_bound` = max over turns of live + everything the turn allocated with no collection
-   at all (an upper bound on the peak the board needs; garbage included).
+   a turn. Figures: `firmware heap` = what releasing the firmware's objects group by group
+   frees after the run (its buffers, state and module objects: the heap the firmware itself
+   holds); `firmware peak` = that + the most any single unit allocated with no collection at
+   all (garbage included, so an upper bound); `live` and `peak_bound` = the same for the
+   whole heap, test harness and interpreter base included.
    The modules are the build's bytecode (.mpy, `liftguard firmware build --board none`) in a
    ROMFS image, so their code is outside the heap as on a board deployed with ROMFS; the
    test fakes (fake machine, ADXL345 model, in-memory broker) run in the same heap and are
@@ -45,31 +47,57 @@ from tests.firmware.mpy import FAKES, FIRMWARE, result, run_mpy  # noqa: E402
 GOAL_KIB = 96
 UNITS = 2600  # about 6.5 s of 10 ms turns: a full 8-frame segment of 1024 samples at 1600 Hz
 
-# One unit of the loop per top-level call (Box.work() yields between units: a poll, a FIFO
-# drain, one channel's FFT, the features, telemetry, the uplink).
-# Only running maxima are kept (a list of every figure would itself grow the heap).
+# Phase 1, UNITS calls: one unit of the loop per top-level call (Box.work() yields between
+# units: a poll, a FIFO drain, one channel's FFT, the features, telemetry, the uplink); only
+# running maxima are kept (a list of every figure would itself grow the heap).
+# Phase 2: the firmware's objects are released one group per call; what each call frees is
+# that group's live heap, and their sum is the firmware's own heap (buffers, state, module
+# objects) without the test harness and the interpreter's base.
+RELEASE = [
+    "box.welch = None", "box.xyz = None", "box.engine = None",
+    "box.profile = None\nprofile = None", "box.cfg = None\ncfg = None",
+    "uplink.client = None", "box.uplink = None\nuplink = None",
+    "box.outbox = None\nalarms.outbox = None\noutbox = None",
+    "box.master = None\nmaster = None", "box.features = None\nbox.readings = None",
+    "box = None\nalarms = None",
+    "import sys\nfor _m in [k for k in sys.modules if k.startswith('lg')]:\n"
+    "    del sys.modules[_m]\nfor _g in ['ADXL345', 'AlarmBook', 'Box', 'RtuMaster', "
+    "'with_crc', 'Outbox', 'check_profile', 'check_config', 'load_json', 'Uplink']:\n"
+    "    globals().pop(_g, None)",
+]
 TURN = """
 gc.collect()
 _a0 = gc.mem_alloc()
-if _it is None:
-    clock.advance_ms(10)
-    model.produce(clock.us * ODR // 1000000 - model.t)
-    _it = box.work()
-try:
-    _u = next(_it)
-except StopIteration:
-    _u = 'end'
-    _it = None
-_a1 = gc.mem_alloc() - _a0
-if _a0 > _mx[0]:
-    _mx[0] = _a0
-if _a1 > _mx[1]:
-    _mx[1] = _a1
-if _a0 + _a1 > _mx[2]:
-    _mx[2] = _a0 + _a1
-    _mx[3] = _u
-if _u == 'fft' and _a1 > _mx[4]:
-    _mx[4] = _a1
+if _n[0] < UNITS:
+    _n[0] += 1
+    if _it is None:
+        clock.advance_ms(10)
+        model.produce(clock.us * ODR // 1000000 - model.t)
+        _it = box.work()
+    try:
+        _u = next(_it)
+    except StopIteration:
+        _u = 'end'
+        _it = None
+    _a1 = gc.mem_alloc() - _a0
+    if _a0 > _mx[0]:
+        _mx[0] = _a0
+    if _a1 > _mx[1]:
+        _mx[1] = _a1
+    if _a0 + _a1 > _mx[2]:
+        _mx[2] = _a0 + _a1
+        _mx[3] = _u
+    if _u == 'fft' and _a1 > _mx[4]:
+        _mx[4] = _a1
+    if _n[0] == UNITS:
+        _report = {'max': _mx, 'segments': box.stats['segments'], 'polls': box.stats['polls'],
+                   'features': sorted(box.features)}
+else:
+    if _rel_prev[0]:
+        _freed[0] += _rel_prev[0] - _a0
+    _rel_prev[0] = _a0
+    if _release:
+        exec(_release.pop(0), globals())
 """
 # The test fakes alone (their modules and objects, no firmware), in a fresh MicroPython:
 # subtracted from the heap figures.
@@ -93,10 +121,8 @@ else:
     print(json.dumps(gc.mem_alloc() - _p[0]))
 """
 FINAL = """
-gc.collect()
-_harness = gc.mem_alloc()
-print(json.dumps({'max': _mx, 'segments': box.stats['segments'],
-                  'polls': box.stats['polls'], 'features': sorted(box.features)}))
+_report['own'] = _freed[0]
+print(json.dumps(_report))
 """
 
 
@@ -123,16 +149,19 @@ def heap(tmp: Path, rom: Path, ulab: bool) -> dict:
     flash = tmp / f"flash-{ulab}"
     prepare(flash)
     warm = (f"USE_ULAB = {ulab}\n" + SCRIPT + "\nmachine.HISTORY = 4\nbroker.keep = 4\n"
-            "run(1.0)\n_mx = [0, 0, 0, '', 0]\n_it = None\n")
-    out = run_mpy(warm, flash=flash, ulab=ulab, turn=TURN, turns=UNITS, final=FINAL,
-                  libs=(), romfs=rom, timeout=900)
+            "run(1.0)\n_mx = [0, 0, 0, '', 0]\n_it = None\n"
+            f"UNITS = {UNITS}\n_n = [0]\n_release = {RELEASE!r}\n_rel_prev = [0]\n_freed = [0]\n")
+    out = run_mpy(warm, flash=flash, ulab=ulab, turn=TURN, turns=UNITS + len(RELEASE) + 1,
+                  final=FINAL, libs=(), romfs=rom, timeout=900)
     r = json.loads(out.strip().splitlines()[-1])
     live, unit, peak, worst, fft = r["max"]
     harness = json.loads(run_mpy(HARNESS_SETUP, ulab=ulab, turn=HARNESS_TURN, turns=2,
                                  libs=(), romfs=rom).strip().splitlines()[-1])
     live -= harness
     peak -= harness
+    own = r["own"]
     return {"live_kib": live / 1024, "unit_alloc_kib": unit / 1024, "harness_kib": harness / 1024,
+            "own_kib": own / 1024, "own_peak_kib": (own + unit) / 1024,
             "peak_bound_kib": peak / 1024, "worst_unit": worst, "fft_unit_kib": fft / 1024,
             "segments": r["segments"], "polls": r["polls"], "features": r["features"]}
 
@@ -207,7 +236,9 @@ def main() -> int:
     f = fft_times()
     e = ed25519_times()
     for name, h in (("pure", h_pure), ("ulab", h_ulab)):
-        print(f"heap, steady-state loop, 1024-point FFT, {name}: live {h['live_kib']:.1f} KiB "
+        print(f"heap, steady-state loop, 1024-point FFT, {name}: the firmware's own objects "
+              f"{h['own_kib']:.1f} KiB, + largest unit allocation = {h['own_peak_kib']:.1f} KiB; "
+              f"whole heap live {h['live_kib']:.1f} KiB "
               f"(test fakes' {h['harness_kib']:.1f} KiB taken out), "
               f"largest unit allocation {h['unit_alloc_kib']:.1f} KiB (one FFT unit "
               f"{h['fft_unit_kib']:.1f} KiB), peak bound {h['peak_bound_kib']:.1f} KiB at a "
@@ -219,6 +250,9 @@ def main() -> int:
     print(f"Ed25519 verify: MicroPython {e['mp_ms']:.0f} ms (valid={e['ok']}), CPython same code "
           f"{e['cpython_ms']:.1f} ms, OpenSSL {e['openssl_ms']:.3f} ms")
     print("summary: "
+          f"mpy_firmware_heap_kib={h_ulab['own_kib']:.1f} "
+          f"mpy_firmware_peak_kib={h_ulab['own_peak_kib']:.1f} "
+          f"mpy_firmware_heap_pure_kib={h_pure['own_kib']:.1f} "
           f"mpy_live_heap_kib={h_ulab['live_kib']:.1f} "
           f"mpy_live_heap_pure_kib={h_pure['live_kib']:.1f} "
           f"mpy_peak_bound_ulab_kib={h_ulab['peak_bound_kib']:.1f} "
