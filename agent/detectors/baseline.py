@@ -5,8 +5,8 @@ of healthy observations, their median and their MAD. An observation is scored in
 units, z = (x - median) / scale, with scale = 1.4826 * MAD (the MAD's Gaussian consistency
 factor) but never below the feature's floor, so a very quiet healthy history does not make
 noise-level changes look like wear. A speed range with fewer than `min_count` observations
-falls back to all running speeds pooled (orders already make spectral features
-speed-independent to first order); standing still (bin 0: rest sound, idle drive tones) is
+falls back to a robust (Theil-Sen) line of the feature against speed fitted on all running
+observations, with the MAD of its residuals; standing still (bin 0: rest sound, idle drive tones) is
 never pooled with running.
 
 The file is versioned JSON (`schema`: liftguard.baseline/1) and written atomically.
@@ -47,9 +47,9 @@ def spec_for(name: str) -> FeatureSpec:
     if name.startswith("sheave."):
         return FeatureSpec("sheave_wear", 0.5)
     if name == "bearing.kurtosis":
-        return FeatureSpec("bearing_wear", 0.15)
+        return FeatureSpec("bearing_wear", 0.25)  # sample kurtosis of ~1e4 samples: +-0.1
     if name == "bearing.env_crest":
-        return FeatureSpec("bearing_wear", 0.15)
+        return FeatureSpec("bearing_wear", 0.3)  # an extreme-value statistic: heavy tail
     if name.startswith("bearing."):
         return FeatureSpec("bearing_wear", 0.5)  # dB features: hf_level, env_peak
     if name.startswith("inverter.tone_"):
@@ -68,8 +68,11 @@ class Stat:
     mad: float
 
     def scale(self, spec: FeatureSpec) -> float:
+        """Spread of a new observation around the median: the MAD's sigma, widened by the
+        uncertainty of a median from n values (variance pi/2 sigma^2/n), never under the
+        feature's floor."""
         floor = spec.floor * abs(self.median) if spec.relative else spec.floor
-        return max(MAD_TO_SIGMA * self.mad, floor, 1e-12)
+        return max(MAD_TO_SIGMA * self.mad, floor, 1e-12) * math.sqrt(1 + math.pi / (2 * self.n))
 
     @classmethod
     def of(cls, values: list[float]) -> Stat:
@@ -78,12 +81,44 @@ class Stat:
         return cls(int(a.size), med, float(np.median(np.abs(a - med))))
 
 
+@dataclass(frozen=True)
+class SpeedTrend:
+    """Theil-Sen line of a feature against car speed over all running observations, with the
+    MAD of its residuals: what a speed range with too few observations of its own falls back
+    to (most features move with speed: line amplitudes, currents)."""
+
+    n: int
+    intercept: float
+    slope: float
+    mad: float
+
+    def at(self, speed_mps: float) -> Stat:
+        return Stat(self.n, self.intercept + self.slope * abs(speed_mps), self.mad)
+
+    @classmethod
+    def fit(cls, speeds: list[float], values: list[float]) -> SpeedTrend:
+        v = np.asarray(speeds, dtype=np.float64)
+        y = np.asarray(values, dtype=np.float64)
+        if v.size > 400:  # Theil-Sen is O(n^2) in pairs: a fixed subsample keeps it bounded
+            idx = np.linspace(0, v.size - 1, 400).astype(int)
+            v, y = v[idx], y[idx]
+        i, j = np.triu_indices(v.size, 1)
+        dv = v[j] - v[i]
+        ok = np.abs(dv) > 0.05  # pairs from clearly different speeds
+        slope = float(np.median((y[j] - y[i])[ok] / dv[ok])) if ok.any() else 0.0
+        intercept = float(np.median(np.asarray(values) - slope * np.asarray(speeds)))
+        resid = np.asarray(values) - (intercept + slope * np.asarray(speeds))
+        mad = float(np.median(np.abs(resid - np.median(resid))))
+        return cls(len(values), intercept, slope, mad)
+
+
 @dataclass
 class Baseline:
     lift: LiftGeometry
     speed_bin_mps: float = 0.25
     min_count: int = 8
     stats: dict[str, dict[str, Stat]] = field(default_factory=dict)  # feature -> bin -> Stat
+    trends: dict[str, SpeedTrend] = field(default_factory=dict)  # feature -> trend in speed
     thermal: ThermalModel | None = None
     sources: list[str] = field(default_factory=list)
     created: str = ""
@@ -99,6 +134,9 @@ class Baseline:
         s = bins.get(b)
         if b == "0" or (s is not None and s.n >= self.min_count):
             return s  # standing still is its own regime: never pooled with running
+        trend = self.trends.get(feature)
+        if trend is not None and trend.n >= self.min_count:
+            return trend.at(speed_mps)
         pooled = bins.get("all")
         return pooled if pooled is not None and pooled.n >= self.min_count else s
 
@@ -119,6 +157,8 @@ class Baseline:
                 f: {b: {"n": s.n, "median": s.median, "mad": s.mad} for b, s in bins.items()}
                 for f, bins in sorted(self.stats.items())
             },
+            "speed_trends": {f: {"n": t.n, "intercept": t.intercept, "slope": t.slope,
+                                 "mad": t.mad} for f, t in sorted(self.trends.items())},
             "thermal": self.thermal.to_dict() if self.thermal else None,
             "sources": self.sources,
         }
@@ -143,11 +183,15 @@ class Baseline:
                          for b, s in bins.items()}
                 for f, bins in d["features"].items()
             }
+            trends = {str(f): SpeedTrend(int(t["n"]), float(t["intercept"]), float(t["slope"]),
+                                         float(t["mad"]))
+                      for f, t in d.get("speed_trends", {}).items()}
             th = d.get("thermal")
             thermal = ThermalModel(**{k: float(th[k]) for k in ThermalModel.FIELDS}) \
                 if th else None
-            return cls(lift, float(d["speed_bin_mps"]), int(d["min_count"]), stats, thermal,
-                       [str(s) for s in d.get("sources", [])], str(d.get("created", "")))
+            return cls(lift, float(d["speed_bin_mps"]), int(d["min_count"]), stats, trends,
+                       thermal, [str(s) for s in d.get("sources", [])],
+                       str(d.get("created", "")))
         except KeyError as exc:
             raise InputError(f"{where}: baseline field {exc.args[0]} is missing") from None
         except (TypeError, ValueError, AttributeError) as exc:
@@ -166,6 +210,7 @@ def learn(
 ) -> Baseline:
     """Learn from (car speed, features) observations of a healthy lift."""
     per: dict[str, dict[str, list[float]]] = {}
+    running: dict[str, list[tuple[float, float]]] = {}
     b = Baseline(lift, speed_bin_mps, min_count)
     for speed, feats in observations:
         for name, value in feats.items():
@@ -176,7 +221,10 @@ def learn(
             bins.setdefault(k, []).append(float(value))
             if k != "0":
                 bins.setdefault("all", []).append(float(value))
+                running.setdefault(name, []).append((abs(float(speed)), float(value)))
     b.stats = {f: {k: Stat.of(v) for k, v in bins.items()} for f, bins in per.items()}
+    b.trends = {f: SpeedTrend.fit([v for v, _ in pts], [y for _, y in pts])
+                for f, pts in running.items() if len(pts) >= 2}
     b.thermal = thermal
     b.sources = list(sources)
     stamp = time.time() if now is None else now

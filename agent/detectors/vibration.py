@@ -147,12 +147,13 @@ def _line(
 
 
 def prominence(band_power: float, floor_density: float, width_hz: float) -> float:
-    """Line power (band power less the floor's share of it) over the floor's power in 1 Hz,
-    in dB. Unlike band power over floor-in-band, it does not depend on the bin width, so
-    trips with short and long analysis windows compare; a line sunk in the floor reads
-    -30 dB rather than minus infinity."""
-    line = max(band_power - floor_density * width_hz, 1e-3 * floor_density)
-    return spectra.db(line) - spectra.db(floor_density)
+    """(Line power + the floor's power in 1 Hz) over the floor's power in 1 Hz, in dB, the
+    line power being the band power less the floor's share of it. A strong line reads as its
+    power over the floor in 1 Hz, which does not depend on the bin width, so trips with short
+    and long analysis windows compare; an absent line reads near 0 dB with the scatter of
+    the estimate (never a degenerate constant), so its baseline spread is real."""
+    line = band_power - floor_density * width_hz
+    return spectra.db(max(line + floor_density, 0.05 * floor_density)) - spectra.db(floor_density)
 
 
 def _sheave(
