@@ -226,12 +226,17 @@ def _bearing(
         fl = fl if math.isfinite(fl) and fl > 0 else float("nan")
         bands = [(k * f_sheave - half, k * f_sheave + half) for k in SHEAVE_ORDERS]
         pw = float(spectra.band_powers(fe, pe, bands).sum())
-        out["sheave.env_orders"] = prominence(pw, fl, 2 * half * len(bands))
-        m = (fe >= 1.5 * f_sheave) & (fe <= 12 * f_sheave)
+        # Envelope spectra are smooth and have no strong lines when healthy: the band over
+        # the floor in the same width is the stable measure there.
+        out["sheave.env_orders"] = spectra.db(pw) - spectra.db(fl * 2 * half * len(bands))
+        # Bearing defect rates are non-integer orders; integer orders are left to the sheave
+        # (and to beats between the strand lines and their sheave-rate sidebands).
+        order = fe / f_sheave
+        m = (order >= 1.5) & (order <= 12) & (np.abs(order - np.round(order)) > 0.15)
         if m.any():
             k = int(np.argmax(np.where(m, pe, -np.inf)))
             pk = float(spectra.band_powers(fe, pe, [(fe[k] - half, fe[k] + half)])[0])
-            out["bearing.env_peak"] = prominence(pk, fl, 2 * half)
+            out["bearing.env_peak"] = spectra.db(pk) - spectra.db(fl * 2 * half)
             evidence["bearing.env_peak"] = {"frequency_hz": round(float(fe[k]), 2),
                                             "order": round(float(fe[k]) / f_sheave, 2)}
     return out
@@ -247,7 +252,7 @@ def _band_envelope(
     fr = np.fft.fftfreq(n, 1 / fs)
     keep = (fr >= lo) & (fr < hi)
     for fn in notches:
-        keep &= np.abs(fr - fn) > max(0.004 * fn, 3 * fs / n)
+        keep &= np.abs(fr - fn) > max(0.006 * fn, 4 * fs / n)
     analytic = np.fft.ifft(np.where(keep, 2 * spec, 0))
     # The FFT filter is circular: the jump between the segment's end and start rings at both
     # edges like an impact. Drop 25 ms (dozens of ring-down times of the band) at each end.
