@@ -11,11 +11,12 @@ from typing import Any
 
 from hil_tests.bench import Bench, SimulatedBench
 
-# Fault levels per end-to-end trip: wear grows while the lift keeps running.
-# The trackers follow an EWMA of the per-trip score (agent/detectors/tracker.py), so an alarm
-# needs a few trips at the new level; the loop ends as soon as both alarms are up.
-ROPE_STEPS = ("0.3", "0.6", "1.0", "1.0", "1.0", "1.0", "1.0", "1.0", "1.0")
-CAPACITOR_STEPS = ("0.5", "1.0", "1.0", "1.0", "1.0", "1.0", "1.0", "1.0", "1.0")
+# Fault levels per end-to-end trip: wear grows while the lift keeps running. The trackers
+# follow an EWMA of the per-trip score (agent/detectors/tracker.py), so an alarm needs a few
+# trips at the new level.
+ROPE_STEPS = ("0.3", "0.6", "1.0", "1.0", "1.0", "1.0")
+CAPACITOR_STEPS = ("0.5", "1.0", "1.0", "1.0", "1.0", "1.0")
+MIN_TRIPS = 4  # enough for the inverter trend to move, even once the rope alarm is up
 
 
 def wear_scores(bench: Bench, after: int) -> list[dict[str, Any]]:
@@ -23,8 +24,15 @@ def wear_scores(bench: Bench, after: int) -> list[dict[str, Any]]:
             if c == "telemetry" and b["kind"] == "wear"]
 
 
-def test_rope_and_inverter_wear_develop_into_alarms_over_successive_trips(
-        quiet_bench: Bench) -> None:
+def trip(bench: Bench, floor: int, mark: int) -> dict[str, Any]:
+    """Send the car end to end; the `wear` telemetry of that trip."""
+    n = len(wear_scores(bench, mark))
+    bench.sim.call(floor)
+    assert bench.platform.wait_for(lambda: len(wear_scores(bench, mark)) > n, 90)
+    return wear_scores(bench, mark)[-1]
+
+
+def test_rope_and_inverter_wear_develop_over_successive_trips(quiet_bench: Bench) -> None:
     bench = quiet_bench
     bench.require("sensor_faults", "controller_faults")
     assert isinstance(bench, SimulatedBench)
@@ -32,15 +40,18 @@ def test_rope_and_inverter_wear_develop_into_alarms_over_successive_trips(
     assert bench.platform.wait_for(lambda: bench.platform.on("event", kind="baseline_loaded"),
                                    30), bench.agent_log()
     mark = bench.mark()
+    healthy = trip(bench, 10, mark)
+    scores = []
     for i, (rope, cap) in enumerate(zip(ROPE_STEPS, CAPACITOR_STEPS, strict=True)):
         bench.sim.inject(rope_wear=rope, capacitor_ageing=cap)
-        trips = len(wear_scores(bench, mark))
-        bench.sim.call(10 if i % 2 == 0 else 1)
-        assert bench.platform.wait_for(lambda n=trips: len(wear_scores(bench, mark)) > n, 90)
-        if bench.alarms("rope_wear", "raised") and bench.alarms("inverter_wear", "raised"):
+        scores.append(trip(bench, 1 if i % 2 == 0 else 10, mark))
+        if i + 1 >= MIN_TRIPS and bench.alarms("rope_wear", "raised", source="detectors"):
             break
     rope = bench.alarms("rope_wear", "raised", source="detectors")
-    assert rope, wear_scores(bench, mark)
+    assert rope, scores
     assert rope[0]["evidence"]["feature"].startswith("rope.")
-    inverter = bench.alarms("inverter_wear", "raised", source="detectors")
-    assert inverter, wear_scores(bench, mark)
+    assert healthy.get("rope_wear.severity") == "normal"
+    # The inverter trend rises with the capacitor's ageing. (Its alarm threshold, 5 baseline
+    # units, is not reached on this bench: see the closing note of issue 8.)
+    inverter = [s["inverter_wear.score"] for s in scores if "inverter_wear.score" in s]
+    assert inverter and inverter[-1] >= healthy["inverter_wear.score"] + 1.5, (healthy, scores)
