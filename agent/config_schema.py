@@ -216,8 +216,9 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "path": Key(str, "calibration.json", path=True, help="this lift's calibration file"),
         "signing_key": Key(str, "", path=True, secret=True,
                            help="technician's Ed25519 private key (mode 0600): sign calibrations"),
-        "require_signature": Key(bool, False,
-                                 help="the agent refuses a calibration without a trusted signature"),
+        "require_signature": Key(
+            bool, False, help="the agent refuses a calibration without a trusted signature"
+        ),
         "report_dir": Key(str, "commissioning", path=True, help="HTML commissioning reports"),
         "baseline_trips": Key(int, 12, min=3, max=500,
                               help="trips a baseline capture asks for"),
