@@ -65,7 +65,7 @@ GEOMETRIES = [
 VIB_FAULTS = {"rope_wear": "rope_wear", "sheave_wear": "sheave_wear",
               "bearing_wear": "bearing_wear"}
 ELEC_FAULTS = {"capacitor_ageing": "inverter_wear", "thermal_ageing": "inverter_wear"}
-LEVELS_QUICK = (0.15, 0.3, 0.5)
+LEVELS_QUICK = (0.2, 0.3, 0.4)  # 0.4 is the capacitor goal level
 LEVELS_FULL = (0.2, 0.25, 0.3, 0.4)
 GOAL_LEVEL = {"rope_wear": 0.3, "sheave_wear": 0.3, "bearing_wear": 0.3,
               "capacitor_ageing": 0.4, "thermal_ageing": 0.3}
