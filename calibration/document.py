@@ -24,12 +24,12 @@ import hashlib
 import json
 import math
 import os
-import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from agent.atomic import atomic_write
 from agent.errors import InputError
 
 SCHEMA = "liftguard.calibration/1"
@@ -214,24 +214,6 @@ def load(path: str | os.PathLike[str], trusted_keys: Mapping[str, Any] | None = 
     return validate(read_document(p), str(p), trusted_keys, require_signature)
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Temp file in the same folder, fsync, rename over `path`, fsync the folder
-    (shared/REFERENCE.md section 6): a crash leaves the old file or the new one."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    dfd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dfd)
-    finally:
-        os.close(dfd)
 
 
 def encode(doc: Mapping[str, Any]) -> bytes:

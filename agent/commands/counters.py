@@ -8,10 +8,10 @@ either the old or the new counters, never a torn file that would reset them.
 from __future__ import annotations
 
 import json
-import os
 import threading
 from pathlib import Path
 
+from agent.atomic import atomic_write
 from agent.errors import LiftguardError
 
 
@@ -55,17 +55,4 @@ class CounterStore:
         return counters
 
     def _write(self, counters: dict[str, int]) -> None:
-        tmp = self.path.with_name(f".{self.path.name}.tmp")
-        data = json.dumps({"counters": counters}, sort_keys=True).encode()
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            os.write(fd, data)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, self.path)
-        dfd = os.open(self.path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
+        atomic_write(self.path, json.dumps({"counters": counters}, sort_keys=True).encode())

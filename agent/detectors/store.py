@@ -6,31 +6,11 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from agent.atomic import write_json_atomic as write_json_atomic  # re-exported for the stores
 from agent.errors import InputError
-
-
-def write_json_atomic(path: str | os.PathLike[str], obj: Any) -> None:
-    p = Path(path)
-    data = (json.dumps(obj, indent=1, sort_keys=True) + "\n").encode()
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent or ".")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    dfd = os.open(p.parent or ".", os.O_RDONLY)
-    try:
-        os.fsync(dfd)
-    finally:
-        os.close(dfd)
 
 
 def read_json(path: str | os.PathLike[str], what: str) -> Any:

@@ -12,12 +12,10 @@ Values in the sidecar's units are samples x `scale`.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
 import struct
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +24,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from agent.atomic import atomic_write
 from agent.errors import InputError
 
 WAVE_FORMAT_PCM = 0x0001
@@ -303,23 +302,4 @@ def write_recording(
     return wav_path
 
 
-def atomic_write(path: Path, payload: bytes) -> None:
-    """Temp file in the same folder, fsync, rename over, fsync the folder."""
-    folder = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(payload)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    dfd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(dfd)
-    finally:
-        os.close(dfd)
 
