@@ -58,7 +58,7 @@ def _save_key(path: Path, key: ec.EllipticCurvePrivateKey) -> None:
         f.write(pem)
 
 
-def _issue(cn: str, ca_key: ec.EllipticCurvePrivateKey, ca_name: x509.Name, directory: Path,
+def issue_cert(cn: str, ca_key: ec.EllipticCurvePrivateKey, ca_name: x509.Name, directory: Path,
            stem: str, *, server: bool) -> CertPair:
     key = ec.generate_private_key(ec.SECP256R1())
     now = dt.datetime.now(dt.UTC)
@@ -81,11 +81,10 @@ def _issue(cn: str, ca_key: ec.EllipticCurvePrivateKey, ca_name: x509.Name, dire
     return pair
 
 
-def make_credentials(directory: Path, site: str, lift: str) -> Credentials:
-    directory.mkdir(parents=True, exist_ok=True)
-    os.chmod(directory, 0o700)
+def make_ca(directory: Path, title: str) -> tuple[ec.EllipticCurvePrivateKey, x509.Name, Path]:
+    """A fresh self-signed CA for this run: its key, its name and the path of its certificate."""
     ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = _name("liftguard demo CA (this run only)")
+    ca_name = _name(title)
     now = dt.datetime.now(dt.UTC)
     ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
           .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
@@ -99,12 +98,19 @@ def make_credentials(directory: Path, site: str, lift: str) -> Credentials:
           .sign(ca_key, hashes.SHA256()))
     ca_path = directory / "ca.crt"
     ca_path.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    return ca_key, ca_name, ca_path
+
+
+def make_credentials(directory: Path, site: str, lift: str) -> Credentials:
+    directory.mkdir(parents=True, exist_ok=True)
+    os.chmod(directory, 0o700)
+    ca_key, ca_name, ca_path = make_ca(directory, "liftguard demo CA (this run only)")
     device_id, operator_id = f"{site}.{lift}", "operator"
     key_path, pub_path, _ = write_key_pair(directory / "operator-cmd", "demo operator")
     return Credentials(
         dir=directory, ca_cert=ca_path,
-        broker=_issue("127.0.0.1", ca_key, ca_name, directory, "broker", server=True),
-        device=_issue(device_id, ca_key, ca_name, directory, "device", server=False),
+        broker=issue_cert("127.0.0.1", ca_key, ca_name, directory, "broker", server=True),
+        device=issue_cert(device_id, ca_key, ca_name, directory, "device", server=False),
         device_identity=device_id,
-        operator=_issue(operator_id, ca_key, ca_name, directory, "operator", server=False),
+        operator=issue_cert(operator_id, ca_key, ca_name, directory, "operator", server=False),
         operator_identity=operator_id, command_key=key_path, trusted_keys=pub_path)

@@ -133,7 +133,8 @@ def test_full_disk_keeps_accepting_alarms_and_reports_degraded(
     sub = subscriber_for(mqtt_broker)
     assert sub.wait_for(lambda ms: {m.body["alarm_id"] for m in ms if m.channel == "alarm"}
                         >= set(raised), timeout=60)
-    assert sub.wait_for(lambda ms: any(m.body.get("kind") == "storage_degraded" for m in ms))
+    assert sub.wait_for(lambda ms: any(m.body.get("kind") == "storage_degraded" for m in ms),
+                        timeout=30)
     assert sub.invalid == []
 
 
