@@ -13,6 +13,10 @@ from __future__ import annotations
 
 from typing import Protocol
 
+# One CRC and framing for every master in the tree: the agent's RTU layer's.
+from drivers.controller.rtu import crc16 as crc16
+from drivers.controller.rtu import with_crc as frame
+
 
 class ProbeError(Exception):
     """A read failed; subclasses say how."""
@@ -44,20 +48,6 @@ class SerialLike(Protocol):
     def write(self, data: bytes) -> int | None: ...
     def read(self, size: int = 1) -> bytes: ...
     def reset_input_buffer(self) -> None: ...
-
-
-def crc16(data: bytes) -> int:
-    crc = 0xFFFF
-    for b in data:
-        crc ^= b
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
-    return crc
-
-
-def frame(body: bytes) -> bytes:
-    crc = crc16(body)
-    return body + bytes((crc & 0xFF, crc >> 8))
 
 
 def read_request(device_id: int, address: int, count: int, function: int = 3) -> bytes:
