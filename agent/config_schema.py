@@ -89,6 +89,8 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "door_timeout_s": Key(float, 15.0, min=0.0, max=600.0),
         "controller_fault_s": Key(float, 0.0, min=0.0, max=600.0),
         "clear_s": Key(float, 2.0, min=0.0, max=600.0, help="cause gone this long to end"),
+        "gap_bridge_s": Key(float, 0.5, min=0.0, max=10.0,
+                            help="longest poll gap a rule timer counts as held"),
         "comm_lost_polls": Key(int, 3, min=1, max=1000),
         "comm_recover_polls": Key(int, 2, min=1, max=1000),
         "moving_speed_mps": Key(float, 0.05, min=0.0, max=1.0),

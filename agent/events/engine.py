@@ -21,6 +21,14 @@ from agent.events.settings import EventSettings
 from drivers.controller.profile import FaultInfo, Profile
 from drivers.controller.sample import ControllerSample
 
+# Stationary-car events whose timers pause over a comm gap instead of restarting (latch.py):
+# whatever would end them unseen (the door opening, the car moving to a floor, passengers
+# leaving) shows in the next good poll as a False condition, which restarts the timer anyway;
+# restarting on every gap would let an intermittent bus hold back a trapped-passenger alarm
+# for as long as the bus stays bad. Every other rule restarts: a door command or a speed seen
+# on both sides of a gap may be two different door cycles or two different runs.
+PAUSE_ON_GAP = ("trapped_at_floor", "trapped_between_floors", "stopped_outside_door_zone")
+
 SNAPSHOT = ("speed_mps", "floor", "position_m", "load_pct", "car_state", "mode", "fault_code")
 
 
@@ -72,13 +80,18 @@ class EventEngine:
             "door_fault": 0.0,
             "power_loss": 0.0,
         }
-        self.latches = {k: Latch(v, s.clear_s) for k, v in timers.items()}
-        self.door_stuck = Latch(s.door_timeout_s, 0.0)
+        self.latches = {k: self._latch(v, s.clear_s, k in PAUSE_ON_GAP)
+                        for k, v in timers.items()}
+        self.door_stuck = self._latch(s.door_timeout_s, 0.0)
         self.fault_latches: dict[int, Latch] = {}
         self.active: dict[str, Event] = {}
         self.failed_polls = 0
         self.good_polls = 0
         self.comm_lost = False
+
+    def _latch(self, raise_after_s: float, clear_after_s: float, pause: bool = False) -> Latch:
+        return Latch(raise_after_s, clear_after_s, bridge_s=self.s.gap_bridge_s,
+                     on_gap="pause" if pause else "restart")
 
     def update(self, sample: ControllerSample) -> list[EventChange]:
         changes: list[EventChange] = []
@@ -162,7 +175,7 @@ class EventEngine:
             return None
         code = int(raw)
         if code and code not in self.fault_latches:
-            self.fault_latches[code] = Latch(self.s.controller_fault_s, self.s.clear_s)
+            self.fault_latches[code] = self._latch(self.s.controller_fault_s, self.s.clear_s)
         for number, latch in self.fault_latches.items():
             info = self.profile.fault(number)
             self._step(f"controller_fault:{info.code}", latch, number == code, t, r, changes,

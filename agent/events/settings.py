@@ -32,6 +32,10 @@ class EventSettings:
     controller_fault_s: float = 0.0
     # Every event ends only after its cause has been gone this long (time hysteresis).
     clear_s: float = 2.0
+    # Longest stretch between two good polls that a rule timer counts as held (latch.py). The
+    # shortest door dwell a controller allows (and the sim's lower bound) is 0.5 s: a longer
+    # gap could hide a door cycle, so rule timers do not count it as seen.
+    gap_bridge_s: float = 0.5
     # comm_lost after this many consecutive failed polls; ends after this many good ones.
     comm_lost_polls: int = 3
     comm_recover_polls: int = 2

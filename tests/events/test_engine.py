@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 
 from agent.events import EventEngine, EventSettings
-from agent.events.latch import Latch
 from drivers.controller.profile import load_profile
 from drivers.controller.sample import ControllerSample
 
@@ -78,7 +77,7 @@ def test_event_starts_after_its_timer_and_ends_after_clear(key, cause, timer):
     run.hold({**IDLE, **cause}, timer + 3)
     starts = [t for e, k, t in run.log if e == "start" and k == key]
     assert len(starts) == 1, run.log
-    assert timer <= starts[0] - onset <= timer + PERIOD + 1e-9
+    assert timer - 1e-9 <= starts[0] - onset <= timer + PERIOD + 1e-9
     gone = run.t
     run.hold(IDLE, 5)
     ends = [t for e, k, t in run.log if e == "end" and k == key]
@@ -189,17 +188,6 @@ def test_profile_without_door_inputs_still_maps_door_fault_codes():
     assert run.keys("start") == ["controller_fault:Uv1", "power_loss"]
 
 
-@pytest.mark.parametrize(
-    "sequence, edges",
-    [
-        ([(True, 0.0), (True, 0.9), (True, 1.0)], [None, None, "start"]),
-        ([(True, 0.0), (False, 0.5), (True, 0.6), (True, 1.5)], [None, None, None, None]),
-        ([(True, 0.0), (None, 5.0), (True, 5.1)], [None, None, "start"]),
-    ],
-)
-def test_latch_table(sequence, edges):
-    latch = Latch(1.0, 1.0)
-    assert [latch.update(c, t) for c, t in sequence] == edges
 
 
 def test_partial_poll_missing_the_fault_register_does_not_end_a_fault_event():
@@ -211,3 +199,57 @@ def test_partial_poll_missing_the_fault_register_does_not_end_a_fault_event():
         s = ControllerSample(i * PERIOD, partial, ok=False, error="timeout")
         ends += [c for c in engine.update(s) if c.edge == "end"]
     assert ends == [] and "power_loss" in engine.active
+
+
+# Door commanded and still moving, opening then closing (neither limit reached yet).
+OPENING = {**IDLE, "door_open_cmd": True, "door_open_limit": False, "car_state": "opening"}
+CLOSING = {**IDLE, "door_close_cmd": True, "door_open_limit": False, "car_state": "closing"}
+
+
+def test_door_cycles_whose_limits_fall_in_failed_polls_are_no_door_fault():
+    """The HIL defect (bus garbage): every poll that saw the door at a limit failed, so the
+    door looked commanded-and-stuck on both sides of each gap. Seen time restarts per gap."""
+    run = Run(EventEngine(NICE))
+    run.hold(IDLE, 1)
+    for _ in range(6):
+        for moving in (OPENING, CLOSING):
+            run.hold(moving, 2.5)
+            run.hold(IDLE, 1.0, ok=False)  # the limit reached, hidden
+    assert [k for k in run.keys("start") if k != "comm_lost"] == []
+
+
+def test_door_really_stuck_is_a_door_fault_through_a_noisy_bus():
+    run = Run(EventEngine(NICE))
+    run.hold(IDLE, 1)
+    onset = run.t
+    for _ in range(60):  # every third poll fails: gaps of 0.2 s are bridged
+        run.hold(OPENING, 0.2)
+        run.hold(OPENING, 0.1, ok=False)
+    starts = [t for e, k, t in run.log if e == "start" and k == "door_fault"]
+    assert len(starts) == 1 and 15.0 <= starts[0] - onset <= 15.0 + 2 * PERIOD + 1e-9
+
+
+def test_trapped_passengers_are_raised_through_an_intermittent_bus():
+    """A one-second outage every three seconds must not hold a trapped alarm back forever:
+    the trapped timers pause over long gaps and count only what was seen."""
+    run = Run(EventEngine(NICE))
+    run.hold(IDLE, 1)
+    onset = run.t
+    for _ in range(20):
+        run.hold({**IDLE, **CLOSED, "load_pct": 8.0}, 2.0)
+        run.hold(IDLE, 1.0, ok=False)
+    starts = [t for e, k, t in run.log if e == "start" and k == "trapped_at_floor"]
+    assert len(starts) == 1
+    assert starts[0] - onset >= 20.0  # 20 s observed, later in wall time because of the gaps
+
+
+@pytest.mark.parametrize("key, cause, timer", [c for c in CASES if c[2] >= 1.0],
+                         ids=[c[0] for c in CASES if c[2] >= 1.0])
+def test_long_gap_never_counts_toward_a_raise_timer(key, cause, timer):
+    """Cause seen for just under its timer, a comm gap, a glimpse after: no event."""
+    run = Run(EventEngine(NICE))
+    run.hold(IDLE, 1)
+    run.hold({**IDLE, **cause}, timer - 0.5)
+    run.hold(IDLE, 30, ok=False)
+    run.hold({**IDLE, **cause}, 0.3)
+    assert key not in run.keys("start")
