@@ -107,12 +107,14 @@ class CalibrationLoader:
         return self.current
 
     def refresh(self) -> Calibration | None:
-        """After the file changed: switch to it if valid, else keep the one in use."""
+        """After the file changed: switch to it if valid, else keep the one in use. `reason`
+        is about this look only (None when the file did not change), so a refusal is reported
+        once, not on every look."""
+        self.reason = None
         stamp = self._stamp()
         if stamp == self._seen:
             return self.current
         self._seen = stamp
-        self.reason = None
         try:
             self.current = self._try(self.path)
         except document.CalibrationInvalid as exc:

@@ -27,9 +27,11 @@ from agent.events.settings import EventSettings
 from agent.runtime.health import HealthBoard, led_pattern
 from agent.runtime.parts import AnalysisWorker, ControllerPart, SensorPump
 from agent.runtime.queues import DropOldestQueue
+from agent.runtime.site_calibration import SiteCalibration
 from agent.runtime.wear import WearFinding, WearStage
 from agent.systemd import SystemdNotifier
 from agent.uplink.pipeline import AlarmPipeline
+from calibration.loader import CalibrationLoader
 from drivers.blocks import SampleBlock
 from drivers.controller.sample import ControllerSample
 
@@ -132,8 +134,10 @@ class Agent:
         geometry = LiftGeometry(lift["roping"], lift["sheave_diameter_m"], lift["rope_strands"],
                                 lift["rope_lay_length_m"], lift["rated_speed_mps"])
         baseline_path = Path(d["baseline"]) if d["baseline"] else None
-        baseline = None
-        if baseline_path is not None and baseline_path.exists():
+        self.calibration = SiteCalibration(CalibrationLoader.from_config(self.cfg), self.pipeline)
+        cal = self.calibration.load()
+        baseline = cal.baseline if cal is not None else None  # the lift's own, when calibrated
+        if baseline is None and baseline_path is not None and baseline_path.exists():
             baseline = Baseline.load(baseline_path)
         state_path = Path(d["state"]) if d["state"] else None
         tracker = (WearTracker.load(state_path, settings.thresholds, d["trend_alpha"])
@@ -147,6 +151,7 @@ class Agent:
                             ("critical_score", d["critical_score"])):
             th.register("wear", name, lo=1.0, hi=100.0, value=value,
                         apply=functools.partial(self._set_wear_threshold, name))
+        self.calibration.apply(cal, th)
 
     def _set_wear_threshold(self, name: str, value: float) -> None:
         """Command thread: a new Thresholds object is swapped in whole (atomic in CPython)."""
@@ -194,7 +199,7 @@ class Agent:
                              time.time() - (self.clock() - self.controller.first_poll_at))
                 if now >= next_health:
                     self.check_health(now)
-                    self._reload_baseline()
+                    self.reload_files()
                     next_health = now + HEALTH_PERIOD_S
                 if now >= next_state:
                     self.publish_state()
@@ -223,7 +228,7 @@ class Agent:
             if job is not None:
                 self.analysis.submit(job)
         for received_at, block in self.blocks.drain():
-            self.wear.add_block(block, received_at)
+            self.wear.add_block(self.calibration.correct(block), received_at)
         if self.restored and now >= self.reconcile_at and self.events.failed_polls == 0:
             self._reconcile_restored()
         for result in self.analysis.results.drain():
@@ -234,7 +239,9 @@ class Agent:
                 self._on_button(ev)
             self.gpio.update(now)
 
-    def _reload_baseline(self) -> None:
+    def reload_files(self) -> None:
+        """Take up a baseline or calibration file written since the last look; a refused one
+        is reported and the one in use stays."""
         from agent.errors import InputError
 
         try:
@@ -244,6 +251,9 @@ class Agent:
         except InputError as exc:
             log.warning("baseline not loaded, keeping the one in use: %s", exc)
             self.pipeline.publish_event("baseline_rejected", "warning", {"error": str(exc)})
+        cal = self.calibration.refresh(self.pipeline.thresholds)
+        if cal is not None and cal.baseline is not None:
+            self.wear.use_baseline(cal.baseline)
 
     def _reconcile_restored(self) -> None:
         active = set()

@@ -120,7 +120,9 @@ class WearStage:
         self.skipped = 0
         self.last: dict[str, WearFinding] = {}
         self._limit_runs: dict[str, list[Any]] = {}
-        self._baseline_mtime = (baseline_path.stat().st_mtime_ns
+        # a baseline given at start (the file, or the calibration's) is not reloaded from
+        # the file until the file changes
+        self._baseline_mtime = (_mtime(baseline_path)
                                 if baseline is not None and baseline_path is not None else 0)
 
     @property
@@ -221,17 +223,18 @@ class WearStage:
         p = self.baseline_path
         if p is None:
             return False
-        try:
-            mtime = p.stat().st_mtime_ns
-        except OSError:
-            return False
-        if mtime == self._baseline_mtime:
+        mtime = _mtime(p)
+        if mtime in (0, self._baseline_mtime):
             return False
         self._baseline_mtime = mtime
-        self.baseline = Baseline.load(p)
-        self._learning.clear()
+        self.use_baseline(Baseline.load(p))
         log.info("baseline loaded from %s", p)
         return True
+
+    def use_baseline(self, baseline: Baseline) -> None:
+        """Score against `baseline` from the next trip on (a file, or a calibration's)."""
+        self.baseline = baseline
+        self._learning.clear()
 
     def _confirmed(self, kind: str, over: bool) -> str:
         """Ride and noise are judged per trip against absolute limits; one rough trip (a
@@ -261,6 +264,13 @@ class WearStage:
                 "warning_score": th.warning, "critical_score": th.critical,
                 "learned_trips": len(self._learning),
                 "scores": {k: round(f.score, 2) for k, f in self.last.items()}}
+
+
+def _mtime(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return 0
 
 
 def _num(v: Any) -> float:
