@@ -55,8 +55,13 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "noise_rest_dba": Key(float, 80.0, min=20.0, max=140.0, help="L_Aeq limit, at rest"),
     },
     "controller": {
-        "backend": Key(str, "modbus", choices=("modbus", "sim"),
-                       help="modbus: a real port; sim: the virtual elevator's pty link"),
+        "backend": Key(str, "modbus", choices=("modbus", "sim", "replay"),
+                       help="modbus: a real port; sim: the virtual elevator's pty link; "
+                       "replay: a controller CSV trace"),
+        "replay_file": Key(str, "", path=True, help="replay: controller CSV trace"),
+        "replay_loop": Key(bool, False),
+        "replay_realtime": Key(bool, True,
+                               help="false: one trace row per poll_period_s, as fast as that"),
         "port": Key(str, "/dev/ttyAMA0", help="path or pyserial URL (loop://, spy://...)"),
         "baudrate": Key(int, 19200, choices=(1200, 2400, 4800, 9600, 19200, 38400, 57600,
                                              115200)),

@@ -25,7 +25,7 @@ from agent.detectors.tracker import WearTracker
 from agent.events.engine import EventChange, EventEngine
 from agent.events.settings import EventSettings
 from agent.runtime.health import HealthBoard, led_pattern
-from agent.runtime.parts import AnalysisWorker, ControllerPart, SensorPump
+from agent.runtime.parts import AnalysisWorker, ControllerPart, ReplayPoller, SensorPump
 from agent.runtime.queues import DropOldestQueue
 from agent.runtime.site_calibration import SiteCalibration
 from agent.runtime.wear import WearFinding, WearStage
@@ -92,11 +92,16 @@ class Agent:
         if c["direction"] == "gpio" and factory is not None and c["de_pin"] >= 0:
             de_pin = factory.output(c["de_pin"])
         self.profile = load_profile(c["profile"])
-        self.client = ControllerClient(LinkSettings.from_config(c), de_pin=de_pin,
-                                       clock=self.clock)
-        self._closers.append(self.client.close)
-        poller = Poller(self.client, self.profile, period_s=c["poll_period_s"],
-                        device_id=c["device_id"], clock=self.clock)
+        self.client: ControllerClient | None = None
+        poller: Poller | ReplayPoller
+        if c["backend"] == "replay":
+            poller = self._controller_replay(c)
+        else:
+            self.client = ControllerClient(LinkSettings.from_config(c), de_pin=de_pin,
+                                           clock=self.clock)
+            self._closers.append(self.client.close)
+            poller = Poller(self.client, self.profile, period_s=c["poll_period_s"],
+                            device_id=c["device_id"], clock=self.clock)
         self.samples: DropOldestQueue[ControllerSample] = DropOldestQueue(rt["queue_samples"])
         self.controller = ControllerPart(poller, self.samples, self.clock)
         self._closers.append(self.controller.stop)
@@ -127,6 +132,18 @@ class Agent:
         self.pipeline.diagnostics.add_provider("health", self.health.values)
         self.pipeline.diagnostics.add_provider("detectors", self.wear.summary)
         self.pipeline.uplink.add_heartbeat_source(lambda: {"health": self.health.overall})
+
+    def _controller_replay(self, c: Any) -> ReplayPoller:
+        """A recorded controller trace in place of the bus (a field capture on the bench)."""
+        from agent.errors import ConfigError
+        from drivers.replay.open import open_controller_replay
+
+        if not c["replay_file"]:
+            raise ConfigError("controller.replay_file is required for backend = 'replay'")
+        replay = open_controller_replay(c["replay_file"], self.clock, loop=c["replay_loop"],
+                                        realtime=c["replay_realtime"])
+        self._closers.append(replay.close)
+        return ReplayPoller(replay, c["poll_period_s"], c["replay_realtime"])
 
     def _build_wear(self) -> None:
         d, lift = self.cfg["detectors"], self.cfg["lift"]
@@ -183,7 +200,9 @@ class Agent:
     def run(self, stop: threading.Event) -> None:
         """The runtime loop, until `stop` is set. Also handles start and shutdown."""
         self.start()
-        self.notifier.ready(f"polling {self.cfg['controller']['port']}")
+        c = self.cfg["controller"]
+        self.notifier.ready(f"replaying {c['replay_file']}" if c["backend"] == "replay"
+                            else f"polling {c['port']}")
         next_health = next_state = next_tele = self.clock()
         next_ping = self.clock()
         self.loop_progress = self.clock()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from agent.runtime.queues import DropOldestQueue
@@ -19,12 +19,14 @@ from drivers.accel.source import BlockSource
 from drivers.blocks import SampleBlock
 from drivers.controller.poller import Poller
 from drivers.controller.sample import ControllerSample
+from drivers.replay.controller_csv import ControllerReplay
 
 log = logging.getLogger("liftguard.runtime")
 
 # Sources without a FIFO deadline (sockets, replay, ALSA buffers of ~1 s) are drained at this
 # rate: 20 reads a second keeps each read small and costs little CPU.
 DEFAULT_DRAIN_PERIOD_S = 0.05
+REPLAY_PACED_LOOK_S = 0.01  # a paced trace row comes out at most this late
 
 
 class ControllerPart:
@@ -32,7 +34,7 @@ class ControllerPart:
 
     name = "controller"
 
-    def __init__(self, poller: Poller, out: DropOldestQueue[ControllerSample],
+    def __init__(self, poller: Poller | ReplayPoller, out: DropOldestQueue[ControllerSample],
                  clock: Callable[[], float]) -> None:
         self.poller = poller
         self.out = out
@@ -72,6 +74,31 @@ class ControllerPart:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout)
+
+
+class ReplayPoller:
+    """A controller trace played in place of the poller (`[controller] backend = "replay"`),
+    with the poller's interface for `ControllerPart`. Paced, rows come out at their trace
+    times; unpaced, one row per `period_s`, so a long trace plays quickly while the runtime
+    loop (which drains the sample queue every LOOP_PERIOD_S) keeps up and loses no row."""
+
+    def __init__(self, replay: ControllerReplay, period_s: float, realtime: bool) -> None:
+        self.replay = replay
+        self.period_s = max(period_s, 0.001)
+        self.realtime = realtime
+        self.sleep: Callable[[float], None] = lambda s: None
+        self.polls = 0
+
+    def samples(self) -> Iterator[ControllerSample]:
+        while True:
+            got = self.replay.read()
+            for sample in got:
+                self.polls += 1
+                yield sample
+            # After the last row the trace is over: the part idles, the agent keeps running.
+            # Paced, look again soon: rows are due at their trace times, not on our schedule.
+            paced = self.realtime and not self.replay.finished
+            self.sleep(REPLAY_PACED_LOOK_S if paced else self.period_s)
 
 
 class SensorPump:
