@@ -125,6 +125,9 @@ def compact_baseline(path: str) -> dict[str, Any]:
             s = spec_for(name)
             feats[name] = {"spec": [s.kind, s.floor, s.relative, s.two_sided],
                            "bins": {k: [v.n, v.median, v.mad] for k, v in b.stats[name].items()}}
+            t = b.trends.get(name)
+            if t is not None:  # sparse speed ranges fall back to it (firmware/lg/baseline.py)
+                feats[name]["trend"] = [t.n, t.intercept, t.slope, t.mad]
     if not feats:
         raise InputError(f"{path}: baseline has none of the board's features "
                          f"({', '.join(BOARD_FEATURES)})")

@@ -212,7 +212,7 @@ def _high_band(w: WelchPSD, f_strand: float, f_sheave: float) -> float:
             continue
         for m in (-2, -1, 0, 1, 2):
             fn = k * f_strand + m * f_sheave
-            width = max(0.004 * fn, 2.5 * df)
+            width = max(0.006 * fn, 2.5 * df)
             for b in range(max(0, math.ceil((fn - width) / df)),
                            min(w.n // 2, int((fn + width) / df)) + 1):
                 if lo <= b * df < hi and abs(b * df - fn) <= width:
@@ -229,11 +229,13 @@ def _high_band(w: WelchPSD, f_strand: float, f_sheave: float) -> float:
 
 
 def prominence(band_power: float, floor_density: float, width_hz: float) -> float:
-    """agent/detectors/vibration.py's definition: the line's power (band power less the
-    floor's share of the band) over the floor's power in 1 Hz, in dB. It does not depend on
-    the bin width, so the board's 1024-point frames compare with the Pi's longer ones."""
-    line = max(band_power - floor_density * width_hz, 1e-3 * floor_density)
-    return db(line) - db(floor_density)
+    """agent/detectors/vibration.py's definition: (the line's power + the floor's power in
+    1 Hz) over the floor's power in 1 Hz, in dB, the line's power being the band power less
+    the floor's share of the band. It does not depend on the bin width, so the board's
+    1024-point frames compare with the Pi's longer ones; an absent line reads near 0 dB with
+    the estimate's scatter (no degenerate clamp), as the baseline learned it."""
+    line = band_power - floor_density * width_hz
+    return db(max(line + floor_density, 0.05 * floor_density)) - db(floor_density)
 
 
 def _line(w: WelchPSD, centre: float, half: float, f_sheave: float) -> float:

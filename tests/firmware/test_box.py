@@ -106,9 +106,13 @@ run(4)
 def test_board_baseline_scores_equal_the_pi_scores(tmp_path):
     geom = LiftGeometry.from_mapping({"roping": 2, "sheave_diameter_m": 0.4, "rope_strands": 8,
                                       "rope_lay_length_m": 0.065}, "t")
+    # bins 4 and 5 well filled; bin 1 empty (the speed trend answers); a sparse bin 0
+    # (standing still: answered by its own few values, never by the running speeds)
     obs = [(1.0 + 0.1 * (i % 3), {"rope.strand_prom": 10 + 0.1 * i, "bearing.hf_level":
                                   -20 + 0.05 * i, "rope.h3_prom": 3.0})
            for i in range(30)]
+    obs += [(0.0, {"rope.strand_prom": 2.0 + i, "bearing.hf_level": -30.0 - i})
+            for i in range(3)]
     base = learn(obs, geom)
     base.save(tmp_path / "b.json")
     flash = tmp_path / "flash"
@@ -116,7 +120,7 @@ def test_board_baseline_scores_equal_the_pi_scores(tmp_path):
     (flash / "b.json").write_text(json.dumps(compact_baseline(str(tmp_path / "b.json"))))
     cases = [(name, speed, value) for name in ("rope.strand_prom", "bearing.hf_level",
                                                "rope.h3_prom", "rope.h2_prom")
-             for speed in (0.2, 1.0, 1.1, 1.2) for value in (-30.0, 3.0, 11.0, 25.0)]
+             for speed in (0.0, 0.2, 1.0, 1.1, 1.2) for value in (-30.0, 3.0, 11.0, 25.0)]
     got = result(f"""
 import json
 from lg.baseline import Baseline
