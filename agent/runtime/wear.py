@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import logging
 import math
-from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,7 @@ import numpy.typing as npt
 from agent.detectors import electrical
 from agent.detectors.acoustic import sound_features
 from agent.detectors.baseline import Baseline, learn
+from agent.detectors.electrical import ThermalModel
 from agent.detectors.geometry import LiftGeometry
 from agent.detectors.offline import Settings
 from agent.detectors.ride import ride_metrics
@@ -45,6 +45,10 @@ log = logging.getLogger("liftguard.detectors")
 
 TRACE_COLUMNS = ("speed_mps", "current_a", "dc_bus_v", "heatsink_c", "ambient_c", "load_pct")
 TRACE_PRE_S = 6.0  # electrical.trip_features compares against the 5 s before the trip
+# The thermal ratio estimates the heatsink's thermal resistance over the trace so far
+# (electrical.thermal_ratios); the longest time constant it fits is ~4.6 h, so 4 h of polls
+# are kept (as WearMonitor does). Up to then it sees what `liftguard analyze` sees in a CSV.
+THERMAL_HISTORY_S = 4 * 3600.0
 MIN_SEGMENT_S = 1.0  # vibration_features needs >= 1 s (as the analyze contract)
 LIMIT_CONFIRM = 3  # trips in a row over (or back under) a ride/noise limit to change level
 
@@ -60,6 +64,8 @@ class TripJob:
     audio_fs: float
     trace: dict[str, npt.NDArray[np.float64]]
     geometry: LiftGeometry
+    history: dict[str, npt.NDArray[np.float64]] | None = None  # polls since start, for heat
+    thermal: ThermalModel | None = None  # the baseline's healthy thermal model
 
     def analyse(self) -> TripResult:
         feats: dict[str, float] = {}
@@ -75,9 +81,13 @@ class TripJob:
         if self.audio is not None and self.audio.shape[0] >= MIN_SEGMENT_S * self.audio_fs:
             laeq, tones = sound_features(self.audio, self.audio_fs)
             feats.update(tones)
+        trace_feats: dict[str, float] = {}
         if "speed_mps" in self.trace and self.trace["t"].size >= 4:
-            feats.update(electrical.trip_features(self.trace, self.trip))
-        return TripResult(self.trip, self.speed_mps, feats, evidence, ride, laeq)
+            trace_feats.update(electrical.trip_features(self.trace, self.trip))
+        if self.history is not None and self.history["t"].size >= 4:
+            trace_feats.update(electrical.thermal_features(self.history, [self.trip],
+                                                           self.thermal)[0])
+        return TripResult(self.trip, self.speed_mps, feats, evidence, ride, laeq, trace_feats)
 
 
 @dataclass
@@ -88,6 +98,18 @@ class TripResult:
     evidence: dict[str, dict[str, float]]
     ride: dict[str, float] = field(default_factory=dict)
     laeq_dba: float | None = None
+    # Controller-trace features belong to the trip as a whole and are learned and scored at
+    # its peak speed, as `baseline learn` and `analyze` do with a CSV (offline.py); the
+    # sensor features above at the speed of the measured segment.
+    trace_features: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def observations(self) -> list[tuple[float, dict[str, float]]]:
+        """(speed, features) pairs as the baseline learns and scores them."""
+        out = [(self.speed_mps, self.features)] if self.features else []
+        if self.trace_features:
+            out.append((self.trip.peak_speed, self.trace_features))
+        return out
 
 
 @dataclass(frozen=True)
@@ -113,9 +135,9 @@ class WearStage:
         self.state_path = state_path
         self.segmenter = TripSegmenter(settings.trip_rules)
         self.rings = {"accel": SensorRing(keep_s), "audio": SensorRing(keep_s)}
-        self._trace: deque[tuple[float, ...]] = deque()
+        self._trace = TraceHistory(len(TRACE_COLUMNS) + 1, max(keep_s, THERMAL_HISTORY_S))
         self._keep_s = keep_s
-        self._learning: list[tuple[float, dict[str, float]]] = []
+        self._learning: list[list[tuple[float, dict[str, float]]]] = []  # per trip
         self.trips = 0
         self.skipped = 0
         self.last: dict[str, WearFinding] = {}
@@ -140,9 +162,7 @@ class WearStage:
         if speed is None:
             return None
         row = (sample.t, *(_num(sample.get(c)) for c in TRACE_COLUMNS))
-        self._trace.append(row)
-        while self._trace and self._trace[0][0] < sample.t - self._keep_s:
-            self._trace.popleft()
+        self._trace.add(row)
         door = bool(sample.get("door_open_limit") or sample.get("door_open"))
         trip = self.segmenter.feed(sample.t, float(speed), door)
         return None if trip is None else self._job(trip)
@@ -161,14 +181,15 @@ class WearStage:
                 inside = (t >= seg[0]) & (t <= seg[1])
                 if inside.any():
                     speed = float(np.median(np.abs(trace["speed_mps"][inside])))
+        thermal = self.baseline.thermal if self.baseline is not None else None
+        history = self._trace_arrays(-math.inf, math.inf) if thermal is not None else None
         return TripJob(trip, speed, accel, self.rings["accel"].fs, self.rings["accel"].channels,
-                       audio, self.rings["audio"].fs, trace, self.geometry)
+                       audio, self.rings["audio"].fs, trace, self.geometry, history, thermal)
 
     def _trace_arrays(self, start: float, end: float) -> dict[str, npt.NDArray[np.float64]]:
-        rows = [r for r in self._trace if start <= r[0] <= end]
-        if not rows:
+        a = self._trace.between(start, end)
+        if not a.shape[0]:
             return {"t": np.zeros(0)}
-        a = np.array(rows, dtype=np.float64)
         out = {"t": a[:, 0]}
         for i, name in enumerate(TRACE_COLUMNS, start=1):
             col = a[:, i]
@@ -179,16 +200,21 @@ class WearStage:
     def absorb(self, result: TripResult) -> list[WearFinding]:
         """Score a trip's features; during commissioning, collect them instead."""
         out: list[WearFinding] = []
-        if not result.features:
+        observations = result.observations
+        if not observations:
             self.skipped += 1
         elif self.baseline is None:
             if self.learn_trips == 0:
                 return out  # waiting for a baseline file (see reload_baseline)
-            self._learning.append((result.speed_mps, result.features))
+            self._learning.append(observations)
             if len(self._learning) >= self.learn_trips > 0:
                 self._finish_learning()
         else:
-            scores = wear_scores(result.features, result.speed_mps, self.baseline)
+            scores: dict[str, tuple[float, str]] = {}
+            for speed, feats in observations:
+                for kind, got in wear_scores(feats, speed, self.baseline).items():
+                    if kind not in scores or got[0] > scores[kind][0]:
+                        scores[kind] = got
             for kind in WEAR_KINDS:
                 if kind not in scores:
                     continue
@@ -250,7 +276,8 @@ class WearStage:
         return "warning" if runs[1] else "normal"
 
     def _finish_learning(self) -> None:
-        self.baseline = learn(self._learning, self.geometry, min_count=min(8, self.learn_trips),
+        self.baseline = learn((o for trip in self._learning for o in trip), self.geometry,
+                              min_count=min(8, self.learn_trips),
                               sources=[f"{len(self._learning)} trips learned by liftguard run"])
         self._learning.clear()
         log.info("baseline learned from %d trips", self.learn_trips)
@@ -264,6 +291,34 @@ class WearStage:
                 "warning_score": th.warning, "critical_score": th.critical,
                 "learned_trips": len(self._learning),
                 "scores": {k: round(f.score, 2) for k, f in self.last.items()}}
+
+
+class TraceHistory:
+    """Controller polls as rows of floats (t first) over the last `keep_s`, in one growing
+    array: hours of polls cost 8 bytes a value, and a time window is a slice, not a scan."""
+
+    def __init__(self, width: int, keep_s: float) -> None:
+        self.keep_s = keep_s
+        self._a = np.empty((1024, width))
+        self._i0 = self._n = 0  # live rows are _a[_i0:_n]
+
+    def add(self, row: tuple[float, ...]) -> None:
+        if self._n == self._a.shape[0]:
+            live = self._a[self._i0:self._n]
+            grown = np.empty((max(1024, 2 * live.shape[0]), self._a.shape[1]))
+            grown[:live.shape[0]] = live
+            self._a, self._i0, self._n = grown, 0, live.shape[0]
+        self._a[self._n] = row
+        self._n += 1
+        t = self._a[self._i0:self._n, 0]
+        self._i0 += int(np.searchsorted(t, row[0] - self.keep_s))
+
+    def between(self, start: float, end: float) -> npt.NDArray[np.float64]:
+        """A copy of the rows with start <= t <= end (the analysis thread keeps it)."""
+        t = self._a[self._i0:self._n, 0]
+        lo = self._i0 + int(np.searchsorted(t, start))
+        hi = self._i0 + int(np.searchsorted(t, end, side="right"))
+        return self._a[lo:hi].copy()
 
 
 def _mtime(path: Path) -> int:
