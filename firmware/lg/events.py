@@ -36,8 +36,13 @@ class EventEngine:
             ("door_fault", 0.0), ("power_loss", 0.0),
         )
         self.order = [k for k, _ in timers]
-        self.latches = {k: rules.Latch(v, s["clear_s"]) for k, v in timers}
-        self.door_stuck = rules.Latch(s["door_timeout_s"], 0.0)
+        # Stationary-car timers pause over a poll gap instead of restarting (agent/events/
+        # engine.py PAUSE_ON_GAP): what ends them unseen reads False at the next good poll,
+        # and restarting would let an intermittent bus hold back a trapped-passenger alarm.
+        pause = ("trapped_at_floor", "trapped_between_floors", "stopped_outside_door_zone")
+        self.latches = {k: rules.Latch(v, s["clear_s"], s["gap_bridge_s"], k in pause)
+                        for k, v in timers}
+        self.door_stuck = rules.Latch(s["door_timeout_s"], 0.0, s["gap_bridge_s"])
         self.fault_latches: dict = {}
         self.fault_order: list = []
         self._faults_seen: dict = {}
@@ -95,7 +100,8 @@ class EventEngine:
             return None
         code = int(raw)
         if code and code not in self.fault_latches:
-            self.fault_latches[code] = rules.Latch(self.s["controller_fault_s"], self.s["clear_s"])
+            self.fault_latches[code] = rules.Latch(self.s["controller_fault_s"], self.s["clear_s"],
+                                                   self.s["gap_bridge_s"])
             self.fault_order.append(code)
         for number in self.fault_order:  # first-seen order, as the Pi engine's dict
             latch = self.fault_latches[number]

@@ -1,7 +1,8 @@
 """Event rules on the board: the Pi agent's engine (agent/events/) ported to MicroPython.
 
 Same catalogue (shared/REFERENCE.md section 1), same three-valued conditions (None = the
-readings it needs are missing, which freezes that event's latch), same raise/clear timers and
+readings it needs are missing, which decides nothing), same raise/clear timers (counting only
+time seen to hold: poll gaps over gap_bridge_s restart or pause them, as on the Pi) and
 the same mapping of controller fault codes through the profile's fault table, so a trace gives
 the same starts and ends on both boxes (tests/firmware/test_rules.py runs both on one trace).
 Readings use the profiles' canonical names; time is the poll's timestamp in seconds.
@@ -36,7 +37,7 @@ def defaults() -> dict:
         "comm_lost_polls": 3, "comm_recover_polls": 2, "moving_speed_mps": 0.05,
         "door_open_speed_mps": 0.1, "relevel_max_speed_mps": 0.3, "occupied_load_pct": 5.0,
         "rated_speed_mps": 1.75, "top_level_m": None, "bottom_level_m": None,
-        "overrun_margin_m": 0.15,
+        "overrun_margin_m": 0.15, "gap_bridge_s": 0.5,
     }
 
 
@@ -74,25 +75,38 @@ def not3(v):
 
 
 class Latch:
-    """Condition must hold raise_s to start and be gone clear_s to end; None freezes it."""
+    """Condition must hold raise_s to start and be gone clear_s to end (agent/events/latch.py).
+    None (readings missing) decides nothing. Only time seen to hold counts: two known
+    observations up to bridge_s apart count the interval as held; a longer gap restarts the
+    timer, or with pause=True (stationary-car timers) adds nothing but keeps what was seen."""
 
-    def __init__(self, raise_s, clear_s):
+    def __init__(self, raise_s, clear_s, bridge_s=0.5, pause=False):
         self.raise_s, self.clear_s = raise_s, clear_s
+        self.bridge_s, self.pause = bridge_s, pause
         self.active = False
-        self.since = None
+        self.pending = False  # the condition differs from `active`: a change is being timed
+        self.held = 0.0  # seconds the pending change has been seen to hold
+        self.last = None  # time of the last known observation
 
     def update(self, cond, t):
         if cond is None:
             return None
+        last, self.last = self.last, t
         if cond == self.active:
-            self.since = None
+            self.pending = False
             return None
-        if self.since is None:
-            self.since = t
-        if t - self.since < (self.raise_s if cond else self.clear_s):
+        if not self.pending:
+            self.pending, self.held = True, 0.0
+        elif last is not None:
+            dt = t - last
+            if dt <= self.bridge_s:
+                self.held += dt
+            elif not self.pause:
+                self.held = 0.0
+        if self.held < (self.raise_s if cond else self.clear_s) - 1e-9:  # float poll sums
             return None
         self.active = cond
-        self.since = None
+        self.pending = False
         return "start" if cond else "end"
 
 

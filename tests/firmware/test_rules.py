@@ -61,6 +61,15 @@ SCRIPTED = {
     "door_stuck": _trace((1, {}), (17, {"door_open_cmd": True, "door_close_limit": False}),
                          (2, {"door_open_limit": True})),
     "comm_lost_and_back": _trace((1, {}), (2, {"_comm": False}), (2, {})),
+    # a poll gap longer than gap_bridge_s: door timers restart (two door cycles may hide in
+    # it), the trapped timer pauses (keeps the time seen, raises after 20 s of it)
+    "door_cycles_across_a_bus_gap": _trace((1, {}), (9, {"door_open_cmd": True,
+                                           "door_close_limit": False}), (2, {"_comm": False}),
+                                           (9, {"door_open_cmd": True,
+                                                "door_close_limit": False}), (3, {})),
+    "trapped_through_an_intermittent_bus": _trace((2, {}), (12, {"load_pct": 30.0}),
+                                                  (2, {"_comm": False}),
+                                                  (12, {"load_pct": 30.0})),
     "inspection_mode_suppresses_trapping": _trace((30, {"mode": "inspection",
                                                   "load_pct": 30.0, "door_zone_up": False,
                                                   "door_zone_down": False})),
@@ -140,3 +149,14 @@ def test_recorded_sim_traces_give_the_pi_engines_events(recorded, tmp_path):
     assert board["healthy"] == []
     assert any(e[2] == "overspeed" for e in board["overspeed"])
     assert any(e[1] == "controller_fault:E14" for e in board["module_overheat"])
+
+
+def test_poll_gaps_restart_door_timers_and_pause_trapped_timers(tmp_path):
+    names = ("door_cycles_across_a_bus_gap", "trapped_through_an_intermittent_bus")
+    board = _board({n: SCRIPTED[n] for n in names}, tmp_path)
+    door = [e for e in board[names[0]] if e[2] == "door_fault"]
+    assert door == []  # 9 s + 9 s of door command, never 15 s seen in one piece
+    trapped = [e for e in board[names[1]] if e[2] == "trapped_at_floor"]
+    # seen from the poll at 2.2 s to 14.0 s (11.8 s); the 2.2 s to the next good poll at
+    # 16.2 s adds nothing; 8.2 s more: raised at 24.4 s (a restart would give 36.2 s: never)
+    assert [e[:2] + [e[4]] for e in trapped] == [["start", "trapped_at_floor", 24.4]]
