@@ -180,7 +180,9 @@ class WearStage:
                 t = trace["t"]
                 inside = (t >= seg[0]) & (t <= seg[1])
                 if inside.any():
-                    speed = float(np.median(np.abs(trace["speed_mps"][inside])))
+                    # the mean, as TripBuffer gives a recording's sidecar speed_mps: the
+                    # baseline learned from recordings is indexed by that figure
+                    speed = float(np.mean(np.abs(trace["speed_mps"][inside])))
         thermal = self.baseline.thermal if self.baseline is not None else None
         history = self._trace_arrays(-math.inf, math.inf) if thermal is not None else None
         return TripJob(trip, speed, accel, self.rings["accel"].fs, self.rings["accel"].channels,
