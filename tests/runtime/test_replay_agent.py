@@ -129,3 +129,31 @@ def test_replay_backend_without_a_file_is_a_one_line_config_error(tmp_path):
 
     with pytest.raises(ConfigError, match=r"^controller\.replay_file is required"):
         replay_agent(tmp_path, "", tmp_path / "no_baseline.json")
+
+
+@pytest.mark.parametrize(("realtime", "period_s", "out_by"), [
+    (True, 0.2, 0.01 + 1e-9),  # paced: each row at most one look (10 ms) after its trace time
+    (False, 0.005, None),  # unpaced: one row per poll period, whatever the trace times
+])
+def test_replay_poller_hands_out_rows_paced_by_trace_time_or_one_per_period(
+        realtime, period_s, out_by):
+    from agent.runtime.parts import ReplayPoller
+    from drivers.replay.controller_csv import ControllerReplay, parse_controller_csv
+    from tests.support.clock import FakeClock
+
+    clock = FakeClock()
+    trace = parse_controller_csv("t,speed_mps\n10.0,0\n10.5,0.3\n11.7,1.0\n", "mem.csv")
+    poller = ReplayPoller(ControllerReplay(trace, clock, realtime=realtime), period_s, realtime)
+    poller.sleep = clock.advance
+    start = clock()
+    got = []
+    for sample in poller.samples():
+        got.append((round(sample.t - start, 6), clock() - start))
+        if len(got) == 3:
+            break
+    assert [t for t, _ in got] == [0.0, 0.5, 1.7]
+    if out_by is not None:
+        assert all(t <= handed < t + out_by for t, handed in got)
+    else:
+        assert [round(h, 6) for _, h in got] == [0.0, 0.005, 0.01]
+    assert poller.polls == 3
