@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from hil_tests.bench import Bench
 
 
@@ -47,10 +45,6 @@ def test_continuous_bus_garbage_is_a_lost_controller_not_a_hang_and_recovers(
     assert bench.platform.wait_for(lambda: controller_telemetry_after(bench, cleared_at), 30)
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "known defect (issue 3, agent/events/latch.py): an unknown condition freezes a Latch but "
-    "keeps its start time, so a door cycle hidden in comm gaps can end as a false door_fault; "
-    "and the native RTU link loses whole seconds after garbage (comm_lost flaps at 5 % noise)"))
 def test_occasional_bus_garbage_raises_no_false_event(quiet_bench: Bench) -> None:
     bench = quiet_bench
     bench.require("bus_faults")
