@@ -87,6 +87,7 @@ class TripJob:
         if self.history is not None and self.history["t"].size >= 4:
             trace_feats.update(electrical.thermal_features(self.history, [self.trip],
                                                            self.thermal)[0])
+        feats.update(trace_feats)
         return TripResult(self.trip, self.speed_mps, feats, evidence, ride, laeq, trace_feats)
 
 
@@ -98,15 +99,17 @@ class TripResult:
     evidence: dict[str, dict[str, float]]
     ride: dict[str, float] = field(default_factory=dict)
     laeq_dba: float | None = None
-    # Controller-trace features belong to the trip as a whole and are learned and scored at
-    # its peak speed, as `baseline learn` and `analyze` do with a CSV (offline.py); the
-    # sensor features above at the speed of the measured segment.
+    # `features` holds every feature of the trip; those from the controller trace (also
+    # here) belong to the trip as a whole and are learned and scored at its peak speed, as
+    # `baseline learn` and `analyze` do with a CSV (offline.py), the sensor features at the
+    # speed of the measured segment.
     trace_features: dict[str, float] = field(default_factory=dict)
 
     @property
     def observations(self) -> list[tuple[float, dict[str, float]]]:
         """(speed, features) pairs as the baseline learns and scores them."""
-        out = [(self.speed_mps, self.features)] if self.features else []
+        sensor = {k: v for k, v in self.features.items() if k not in self.trace_features}
+        out = [(self.speed_mps, sensor)] if sensor else []
         if self.trace_features:
             out.append((self.trip.peak_speed, self.trace_features))
         return out
