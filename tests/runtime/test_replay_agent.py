@@ -91,7 +91,7 @@ def run_to_end(agent: Agent, trips: int) -> None:
     replay = agent.controller.poller.replay  # type: ignore[union-attr]
     deadline = time.monotonic() + RUN_LIMIT_S
     try:
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and runner.is_alive():
             done = (replay.finished and agent.wear.trips >= trips and not agent.samples
                     and not agent.analysis.jobs and not agent.analysis.results
                     and "inverter_wear" in agent.wear.last)
@@ -104,6 +104,7 @@ def run_to_end(agent: Agent, trips: int) -> None:
         stop.set()
         runner.join(30)
     assert replay.finished, "the trace did not play to its end within the run limit"
+    assert not agent.analysis.failures, "a trip's analysis raised (see the log)"
 
 
 def test_replayed_trace_gives_the_inverter_finding_analyze_gives(session, tmp_path):
