@@ -1,10 +1,13 @@
 """Inverter wear features from the controller trace (shared/REFERENCE.md section 4).
 
 (a) DC-link capacitor ageing (capacitance down, ESR up) makes the DC bus sag further and
-    ripple more per ampere drawn. Per trip: the dip from the bus voltage before the trip to its
-    lowest value during acceleration (peak motoring current), per ampere of peak current; and
-    the spread of the bus readings under load per ampere of mean current (a drive that reports
-    its bus at a slow rate shows ripple only as a wider spread of readings).
+    ripple more per ampere drawn. Per motoring trip: the dip from the bus voltage before the
+    trip to its lowest reading during acceleration (peak motoring current), per ampere of
+    peak current (`inverter.dip_per_a`, scored); and the spread of the bus readings under
+    load over their sag (`inverter.ripple_to_sag`). The lowest reading sits near the ripple's
+    trough (ripple_pp = I/(6 f C) + k I ESR on top of the supply's I R drop) whether the polls
+    land at random ripple phases or all at one phase, as a poll locked to the mains does; the
+    spread measures the ripple only when the phases are random (it is zero under lock).
 (b) Thermal: the heatsink rise over ambient follows a first-order thermal model of the
     module losses, which have an on-state-voltage term and a resistive term (P = a I + b I^2):
         tau * d(rise)/dt = R_lin |I| + R_sq I^2 - rise   (+ a constant for idle losses),
@@ -29,6 +32,8 @@ from agent.detectors.trips import Trip
 Array = npt.NDArray[np.float64]
 TAU_GRID_S = tuple(30.0 * 1.35**k for k in range(18))  # 30 s .. ~4.6 h, 35 % steps
 MIN_LOAD_A = 1.0  # below this the drive is idling and a per-ampere figure means nothing
+MIN_SAG_V = 1.0  # volts, 10 steps of a 0.1 V bus register: below this the bus is not
+# visibly loaded (a regenerating or idling drive)
 
 
 @dataclass(frozen=True)
@@ -132,10 +137,11 @@ def trip_features(trace: Mapping[str, Array], trip: Trip) -> dict[str, float]:
     idle = float(np.median(bus[before]))
     during = (t >= acc[0]) & (t <= acc[1])
     i_peak = float(np.max(np.abs(cur[during]))) if during.any() else 0.0
-    if i_peak >= MIN_LOAD_A:
-        # Evidence only (not scored): the dip mixes source impedance, C and ESR and changes
-        # sign on regenerating trips; the ratio below separates the capacitor's share.
-        out["dcbus.dip_per_a"] = (idle - float(np.min(bus[during]))) / i_peak
+    dip = idle - float(np.min(bus[during])) if during.any() else 0.0
+    if i_peak >= MIN_LOAD_A and dip >= MIN_SAG_V:
+        # Only a motoring acceleration sags the bus: a regenerating one charges it (the bridge
+        # blocks, no ripple) and its "dip" would say nothing about the capacitor bank.
+        out["inverter.dip_per_a"] = dip / i_peak
     ratio = ripple_to_sag(t, cur, bus, idle, trip)
     if math.isfinite(ratio):
         out["inverter.ripple_to_sag"] = ratio
@@ -158,7 +164,7 @@ def ripple_to_sag(t: Array, cur: Array, bus: Array, idle: float, trip: Trip) -> 
     pad = np.pad(b, k // 2, mode="edge")
     level = np.median(np.lib.stride_tricks.sliding_window_view(pad, k), axis=1)
     sag = idle - level
-    motoring = sag > 1.0  # volts: below this the bus is not visibly loaded
+    motoring = sag > MIN_SAG_V
     if motoring.sum() < 8:
         return float("nan")
     resid = (b - level)[motoring]

@@ -47,7 +47,7 @@ class TripCapture:
         rng = np.random.default_rng(getattr(self.model, "seed", 0) + 7919)
         while self.model.t < end:
             self.model.advance(self.poll_s + float(rng.uniform(-0.004, 0.004)))
-            r = self.model.readings()
+            r = self.polled()
             t = self.model.t
             if keep_rows:
                 self.rows.append((t, {k: r[k] for k in CONTRACT_COLUMNS if k in r}))
@@ -56,6 +56,18 @@ class TripCapture:
             got = self.buffer.poll(t, r)
             if got is not None:
                 yield got
+
+    def polled(self) -> dict[str, Any]:
+        """The model's readings as a poll reads them: register fields pass through the
+        profile's encoding (scale, saturation), so the recording holds the controller's
+        resolution (0.1 V of DC bus on a NICE3000+), not the model's float truth; a baseline
+        learned from it then matches what the live agent sees. Keys outside the profile
+        (ambient_c, door_open) stay as the model's truth."""
+        r = self.model.readings()
+        profile = getattr(self.model, "profile", None)
+        if profile is None:
+            return r
+        return {**r, **profile.decode(profile.encode(r))}
 
 
 def lift_json(model: Any) -> dict[str, float | int]:

@@ -1,11 +1,11 @@
-"""Inverter features: the thermal model and the DC-link ripple-to-sag ratio."""
+"""Inverter features: the thermal model, the DC-link dip per ampere and ripple-to-sag."""
 
 import math
 
 import numpy as np
 import pytest
 
-from agent.detectors.electrical import fit_thermal, ripple_to_sag, thermal_ratios
+from agent.detectors.electrical import fit_thermal, ripple_to_sag, thermal_ratios, trip_features
 from agent.detectors.trips import Trip
 
 
@@ -75,3 +75,34 @@ def test_ripple_to_sag_grows_with_ripple_at_the_same_sag():
 def test_ripple_to_sag_is_undefined_on_a_regenerating_trip():
     t, cur, bus, trip = _motoring_trip(10.0, sag=-20.0)
     assert math.isnan(ripple_to_sag(t, cur, bus, 565.0, trip))
+
+
+def _accelerating_trip(ripple_pp, sag=8.0, current=20.0, seed=0):
+    """Polls every ~0.1 s at random ripple phases: the bus sits `sag` below idle under load
+    with a sawtooth ripple of `ripple_pp` below its (source) peak."""
+    rng = np.random.default_rng(seed)
+    t = np.cumsum(rng.uniform(0.096, 0.104, 200))
+    trip = Trip(5.0, 15.0, 1.75, {"acceleration": (5.0, 7.0)})
+    on = (t >= 5.0) & (t <= 15.0)
+    cur = np.where(on, current, 0.0)
+    bus = 565.0 - np.where(on, sag + ripple_pp * rng.uniform(size=t.size), 0.0)
+    return {"t": t, "current_a": cur, "dc_bus_v": np.round(bus, 1)}, trip
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_dip_per_ampere_grows_with_the_ripple_at_the_same_current(seed):
+    # C halved and ESR tripled about doubles the ripple per ampere (shared/REFERENCE.md 4)
+    healthy = trip_features(*_accelerating_trip(20.0, seed=seed))["inverter.dip_per_a"]
+    aged = trip_features(*_accelerating_trip(40.0, seed=seed))["inverter.dip_per_a"]
+    assert aged / healthy == pytest.approx(48.0 / 28.0, rel=0.1)
+
+
+def test_dip_per_ampere_is_per_ampere_of_peak_current():
+    low = trip_features(*_accelerating_trip(10.0, sag=4.0, current=10.0))["inverter.dip_per_a"]
+    high = trip_features(*_accelerating_trip(20.0, sag=8.0, current=20.0))["inverter.dip_per_a"]
+    assert low == pytest.approx(high, rel=0.1)
+
+
+def test_a_regenerating_acceleration_gives_no_dip_feature():
+    trace, trip = _accelerating_trip(0.0, sag=-30.0)
+    assert "inverter.dip_per_a" not in trip_features(trace, trip)
