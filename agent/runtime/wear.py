@@ -224,6 +224,9 @@ class WearStage:
                 if kind not in scores:
                     continue
                 score, feature = scores[kind]
+                # which feature set the kind's score: what a technician reads in the log
+                log.info("trip %d %s: %.2f from %s = %.4g", self.trips, kind, score, feature,
+                         result.features.get(feature, math.nan))
                 st: Status = self.tracker.update(kind, result.trip.end, score)
                 ev = {"feature": feature, "score": round(score, 2), "level": round(st.level, 2),
                       "drifting": st.drifting, "speed_mps": round(result.speed_mps, 3)}
