@@ -5,10 +5,6 @@ nothing."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -22,43 +18,20 @@ from calibration.sensing import SensorDead
 from drivers.sim.control import send
 from tests.calibration.acoustic_calibrator import FittedCalibrator
 from tests.calibration.conftest import Answers, box_config, make_session
+from tests.support.served_sim import served_sim
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
 @pytest.fixture
 def served(tmp_path, request):
     """`liftguard sim run` with an idle car (calls only from the box), stopped by PID."""
-    link, control, sensors = tmp_path / "ctl", tmp_path / "control.sock", tmp_path / "s.sock"
-    extra = getattr(request, "param", [])
-    with open(tmp_path / "sim.stderr", "w") as errors:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "agent.cli", "sim", "run", "--link", str(link), "--control",
-             str(control), "--sensors", str(sensors), "--calls", "none", *extra],
-            cwd=ROOT, stdout=subprocess.PIPE, stderr=errors, text=True, start_new_session=True)
-    try:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            if line.strip() == "ready":
-                break
-        else:
-            pytest.fail(f"sim did not start: {(tmp_path / 'sim.stderr').read_text()[-500:]}")
+    with served_sim(tmp_path, ["--calls", "none", *getattr(request, "param", [])]) as ends:
         cfg = box_config(
-            tmp_path, controller={"port": str(link), "parity": "N", "timeout_s": 0.3},
-            accel={"backend": "sim", "socket": str(sensors)},
-            noise={"backend": "sim", "socket": str(sensors)})
-        yield {"cfg": cfg, "control": str(control), "tmp": tmp_path}
-    finally:
-        if proc.poll() is None:
-            os.kill(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.kill(proc.pid, signal.SIGKILL)
-                proc.wait()
-        if proc.stdout:
-            proc.stdout.close()
+            tmp_path, controller={"port": str(ends.link), "parity": "N", "timeout_s": 0.3},
+            accel={"backend": "sim", "socket": str(ends.sensors)},
+            noise={"backend": "sim", "socket": str(ends.sensors)})
+        yield {"cfg": cfg, "control": str(ends.control), "tmp": tmp_path}
 
 
 def existing_calibration(served) -> Path:

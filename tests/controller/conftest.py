@@ -6,7 +6,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -17,6 +16,7 @@ import serial
 
 from drivers.controller.errors import ControllerError
 from drivers.controller.rtu import encode_exception, encode_response, parse_request
+from tests.support.served_sim import served_sim
 
 
 class SocatPair:
@@ -98,39 +98,13 @@ class ScriptedSlave:
         self.port.close()
 
 
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
 def sim(tmp_path, request):
     """`liftguard sim run` (idle car unless parametrized with other arguments), stopped by PID."""
-    link, control = tmp_path / "ctl", tmp_path / "control.sock"
-    # stderr goes to a file, so a chatty sim can never block on a full pipe
-    with open(tmp_path / "sim.stderr", "w") as errors:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "agent.cli", "sim", "run", "--link", str(link),
-             "--control", str(control), "--sensors", str(tmp_path / "sensors.sock"),
-             *getattr(request, "param", ["--calls", "none"])],
-            cwd=ROOT, stdout=subprocess.PIPE, stderr=errors, text=True, start_new_session=True,
-        )
-    try:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            if line.strip() == "ready":
-                break
-        else:
-            pytest.fail(f"sim did not start: {(tmp_path / 'sim.stderr').read_text()[-500:]}")
-        yield {"link": str(link), "control": str(control)}
-    finally:
-        if proc.poll() is None:
-            os.kill(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.kill(proc.pid, signal.SIGKILL)
-                proc.wait()
-        if proc.stdout:
-            proc.stdout.close()
+    with served_sim(tmp_path, getattr(request, "param", ["--calls", "none"])) as ends:
+        yield {"link": str(ends.link), "control": str(ends.control)}
 
 
 @pytest.fixture
