@@ -32,7 +32,7 @@ import stat
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
@@ -50,8 +50,21 @@ from drivers.sim.slave import ControllerSlave, quiet_pymodbus
 from drivers.sim.stream import SensorStreamServer
 from drivers.sim.wire import LineSettings
 
-TICK = 0.02  # model step in wall seconds: 50 Hz register updates, 64-sample accel blocks
+TICK = 0.02  # mean model step in wall seconds: ~50 Hz register updates, ~64-sample accel blocks
+# Each tick lasts TICK x (1 +- TICK_JITTER). A fixed 20 ms tick is exactly 6 periods of the
+# 300 Hz DC-bus ripple of a 50 Hz six-pulse drive (and 6 of 360 Hz at 60 Hz): every published
+# image would hold the bus at one ripple phase, and a slowly polling master would see a
+# phase-locked bus with no spread. A drive's own register refresh is not locked to the
+# mains, so the publishing instants wander over the ripple period instead (+-5 ms is 1.5
+# periods at 300 Hz, so the phase of each image is effectively uniform).
+TICK_JITTER = 0.25
 MAX_STEP = 0.5  # after a stall (swap, debugger) the model catches up in steps of this
+
+
+def tick_intervals(rng: random.Random) -> Iterator[float]:
+    """Wall seconds between model ticks: TICK on average, never locked to a mains period."""
+    while True:
+        yield TICK * (1.0 + rng.uniform(-TICK_JITTER, TICK_JITTER))
 
 
 class Model(Protocol):
@@ -279,14 +292,15 @@ class ServedSim:
             raise
 
     def _step_in_real_time(self) -> None:
+        intervals = tick_intervals(random.Random(self.options.seed ^ 0x71C4))
         last = time.monotonic()
-        next_tick = last + TICK
+        next_tick = last + next(intervals)
         while not self._stop.is_set():
             self._run_commands(max(0.0, next_tick - time.monotonic()))
             now = time.monotonic()
             if now < next_tick:
                 continue
-            next_tick = max(next_tick + TICK, now)  # do not burst after a stall
+            next_tick = max(next_tick + next(intervals), now)  # do not burst after a stall
             elapsed, last = now - last, now
             step = elapsed * self.options.speedup
             while step > 0:
