@@ -179,6 +179,7 @@ def board_config(cfg: Any) -> dict[str, Any]:
         "commands": {"trusted_keys": trusted, "max_bytes": cfg["commands"]["max_bytes"],
                      "max_ttl_s": cfg["commands"]["max_ttl_s"]},
         "outbox": {"max_messages": fw["outbox_max_messages"]},
+        "alarms": {"resend_interval_s": cfg["alarms"]["resend_interval_s"]},
         "telemetry_s": fw["telemetry_s"],
         "wdt_timeout_ms": fw["wdt_timeout_ms"],
     }

@@ -63,8 +63,9 @@ def start():
         verifier = Verifier(cfg["device"]["site"] + "/" + cfg["device"]["lift"],
                             {key_id(k): k for k in keys}, Counters("counters.json", Flash()),
                             cfg["commands"]["max_bytes"], cfg["commands"]["max_ttl_s"])
-    box = Box(cfg, profile, master, outbox, uplink, AlarmBook(outbox, clock), clock, accel,
-              mic, baseline, verifier, wdt)
+    alarms = AlarmBook(outbox, clock, cfg["alarms"]["resend_interval_s"])
+    box = Box(cfg, profile, master, outbox, uplink, alarms, clock, accel, mic, baseline,
+              verifier, wdt)
     while True:
         box.step()
         gc.collect()  # bounded pauses every turn instead of one long one at a bad moment

@@ -38,8 +38,37 @@ class Box:
         self.sound = None
         self.segment_speeds = []
         self.stats = {"polls": 0, "poll_errors": 0, "segments": 0}
-        if uplink is not None:
-            uplink.on_command = self.command
+        self.next_tick = self.t0
+        self.commands = None
+        self.maintenance = None
+        # Rule alarms restored from flash belong to a rule engine that no longer exists: the
+        # new one re-raises those whose cause persists (the same alarm, de-duplicated), the
+        # others are cleared once every rule has had its longest timer plus the clear time
+        # to raise again (agent/runtime/agent.py does the same).
+        self.restored = [k for k in alarms.active if k[1].startswith("controller")]
+        ev = self.engine.s
+        self.reconcile_at = max(v for k, v in ev.items() if k.endswith("_s")
+                                and isinstance(v, (int, float))) + ev["clear_s"] + 1.0
+        if verifier is not None:
+            self._commands(verifier)
+
+    def _commands(self, verifier) -> None:
+        """The Pi's command set (lg/builtin.py): alarms, thresholds, maintenance, snapshot."""
+        from lg.builtin import Commands, Thresholds
+        from lg.trail import Maintenance, Trail
+
+        th = Thresholds()
+        d = self.cfg["detectors"]
+        for name in ("warning_score", "critical_score"):  # agent/runtime/agent.py's bounds
+            th.register("wear", name, 1.0, 100.0, d[name],
+                        lambda v, name=name: d.__setitem__(name, v))
+        trail = Trail("trail.jsonl", self.outbox.fs, self.clock)
+        self.maintenance = Maintenance(trail, self.event)
+        self.alarms.observer = self.maintenance.on_alarm
+        self.commands = Commands(verifier, self.alarms, self.maintenance, th, self.outbox,
+                                 self.clock, self.snapshot)
+        if self.uplink is not None:
+            self.uplink.on_command = self.commands.handle
 
     def now_s(self) -> float:
         return self.clock.ticks_diff(self.clock.ticks_us(), self.t0) / 1e6
@@ -59,6 +88,10 @@ class Box:
             yield "poll"
         if self.accel is not None:
             yield from self.sample_vibration()
+        if c.ticks_diff(now, self.next_tick) >= 0:
+            self.next_tick = now + 1000000  # re-sends are due in minutes: once a second is plenty
+            if self.alarms.tick():
+                yield "resend"
         if c.ticks_diff(now, self.next_telemetry) >= 0:
             self.next_telemetry = now + self.telemetry_us
             self.telemetry()
@@ -79,6 +112,18 @@ class Box:
         for ch in self.engine.update(t, readings, error is None,
                                      getattr(error, "kind", None) if error else None):
             self.on_event(ch)
+        if self.restored and t >= self.reconcile_at and self.engine.failed == 0:
+            for kind, source in self.restored:
+                if self._active_event(kind, source) is None:
+                    self.alarms.clear(kind, source)
+            self.restored = []
+
+    def _active_event(self, kind: str, source: str):
+        for key, ev in self.engine.active.items():
+            if ev["code"] == kind and ("controller:" + key.split(":", 1)[1]
+                                       if ":" in key else "controller") == source:
+                return ev
+        return None
 
     def on_event(self, ch: dict) -> None:
         """An event start/end: an `event` message, and the alarm the Pi agent would raise
@@ -93,6 +138,8 @@ class Box:
         kind = ch["code"]
         key = ch["key"]
         source = "controller:" + key.split(":", 1)[1] if ":" in key else "controller"
+        if (kind, source) in self.restored:
+            self.restored.remove((kind, source))
         if ch["edge"] == "start":
             evidence = {k: v for k, v in ch["details"].items() if v is not None}
             self.alarms.raise_(kind, source, sev, evidence)
@@ -135,6 +182,11 @@ class Box:
             if kind not in worst or z > worst[kind][2]:
                 worst[kind] = (sev, name, z)
         for kind, (sev, name, z) in worst.items():
+            a = self.alarms.get(kind, "detectors")
+            if a is not None and a["severity"] == sev:
+                # A segment is seconds long, not a trip: an update per new score would wear
+                # the flash; the alarm changes when its severity does.
+                continue
             self.alarms.raise_(kind, "detectors", sev,
                                {"feature": name, "score": z, "speed_mps": speed})
 
@@ -154,25 +206,26 @@ class Box:
         body = payloads.envelope("telemetry", self.clock.time(), kind="box", values=values)
         self.outbox.put("telemetry", body)
 
-    def command(self, raw: bytes) -> None:
-        if self.verifier is None:
-            return
-        from lg.commands import Rejected
+    def event(self, kind: str, severity: str, detail: dict) -> None:
+        self.outbox.put("event", payloads.envelope("event", self.clock.time(), kind=kind,
+                                                   severity=severity, detail=detail))
 
-        cmd_id, name, status, reason, detail, result = None, None, "ok", "ok", "", {}
-        try:
-            cmd_id, name, args, _, _ = self.verifier.verify(raw, self.clock.time())
-            if name == "ping":
-                result = {"uptime_s": self.now_s()}
-            elif name == "status":
-                result = {"polls": self.stats["polls"], "outbox": len(self.outbox),
-                          "alarms": len(self.alarms.active)}
-            else:
-                status, reason = "rejected", "unknown_command"
-                detail = f"{name} is not a command of the ESP32 box"
-        except Rejected as exc:
-            cmd_id, name, status, reason, detail = (exc.cmd_id, exc.command, "rejected",
-                                                    exc.reason, exc.detail)
-        body = payloads.envelope("cmd/result", self.clock.time(), cmd_id=cmd_id, command=name,
-                                 status=status, reason=reason, detail=detail[:500], result=result)
-        self.outbox.put("cmd/result", body)
+    def snapshot(self) -> dict:
+        """diag.snapshot: the providers the Pi's snapshot has that the board can fill."""
+        ob, up = self.outbox, self.uplink
+        m = self.maintenance
+        return {
+            "alarms": {"active": [
+                {"alarm_id": a["alarm_id"], "kind": a["kind"], "source": a["source"],
+                 "severity": a["severity"], "acked": a["acked"]}
+                for a in sorted(self.alarms.active.values(),
+                                key=lambda a: (a["raised_at"], a["alarm_id"]))]},
+            "thresholds": self.commands.thresholds.snapshot() if self.commands else {},
+            "maintenance": {"active": m.active, "technician": m.technician},
+            "outbox": {"pending": len(ob), "dropped": ob.dropped, "evicted": ob.evicted,
+                       "corrupt": ob.corrupt},
+            "uplink": {"online": up is not None and up.connected, "protocol": "mqtt-3.1.1",
+                       "connects": up.stats["connects"] if up is not None else 0},
+            "features": dict(self.features),
+            "controller": {"polls": self.stats["polls"], "poll_errors": self.stats["poll_errors"]},
+        }

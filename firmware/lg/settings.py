@@ -45,6 +45,7 @@ def rules() -> dict:
         "mqtt.client_id": (str, None, None),
         "mqtt.keepalive_s": (int, 5, 3600),
         "outbox.max_messages": (int, 10, 5000),
+        "alarms.resend_interval_s": ((int, float), 1.0, 86400.0),
         "telemetry_s": ((int, float), 1.0, 86400.0),
         "wdt_timeout_ms": (int, 1000, 60000),
     }
