@@ -4,6 +4,7 @@ passenger becomes an alarm that validates against the same schema as the Pi agen
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -18,13 +19,19 @@ sys.path.insert(0, str(FIRMWARE))
 from lg.alarms import AlarmBook  # noqa: E402
 from lg.box import Box  # noqa: E402
 from lg.clock import SystemClock  # noqa: E402
+from lg.commands import Counters, Verifier, key_id, parse_public_line  # noqa: E402
 from lg.modbus_rtu import RtuMaster  # noqa: E402
-from lg.outbox import Outbox  # noqa: E402
+from lg.outbox import Flash, Outbox  # noqa: E402
 from lg.settings import check_config  # noqa: E402
 from lg.uplink import Uplink  # noqa: E402
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
+
+from agent.commands.signing import public_line, sign  # noqa: E402
 from agent.firmware_build import compact_profile  # noqa: E402
 from drivers.controller.profile import load_profile  # noqa: E402
+
+OPERATOR_KEY = Ed25519PrivateKey.generate()
 
 
 def _inject(control: str, fault: str) -> None:
@@ -52,8 +59,10 @@ def board(tmp_path, tls_broker, start_sim, monkeypatch):
     uplink = Uplink(outbox, lambda: TlsStream(tls_broker.host, tls_broker.port,
                                               tls_broker.pki.ca_cert, ident.cert, ident.key),
                     clock, "s1", "L1", "liftguard-s1-L1", 30, 0.1, 1.0, 10)
+    pub = parse_public_line(public_line(OPERATOR_KEY.public_key()))
+    verifier = Verifier("s1/L1", {key_id(pub): pub}, Counters("counters.json", Flash()))
     box = Box(cfg, compact_profile(load_profile("nice3000plus"), 1), master, outbox, uplink,
-              AlarmBook(outbox, clock), clock)
+              AlarmBook(outbox, clock), clock, verifier=verifier)
     try:
         yield box, sim
     finally:
@@ -107,3 +116,40 @@ def test_alarm_written_while_the_broker_is_down_arrives_after_it_returns(
     assert _run_until(box, sub2, lambda alarms: any(
         a["kind"].startswith("trapped") for a in alarms), 60)
     assert sub2.invalid == []
+
+
+def test_a_signed_ack_from_the_operators_tooling_stops_the_re_sends(
+        board, subscriber_for, tls_broker):
+    box, sim = board
+    box.alarms.resend_s = 1.0  # EN 81-28 repeats in minutes; seconds here
+    sub = subscriber_for(tls_broker)
+    assert _run_until(box, sub, lambda _: box.uplink.connected, 30)
+    _inject(sim.control, "trapped=at_floor")
+
+    def copies(alarms):
+        return [a for a in alarms if a["kind"].startswith("trapped") and a["state"] == "raised"]
+
+    assert _run_until(box, sub, lambda alarms: len(copies(alarms)) >= 3)
+    first = copies(sub.on("alarm"))
+    assert len({a["id"] for a in first}) == 1 and [a["resend"] for a in first[:3]] == [0, 1, 2]
+    now = time.time()
+    cmd = sign(OPERATOR_KEY, device="s1/L1", command="alarm.ack",
+               args={"alarm_id": first[0]["alarm_id"]}, counter=1, expires=now + 600, now=now)
+    assert sub.publish("liftguard/v1/s1/L1/cmd", json.dumps(cmd).encode()) == 0
+
+    def acked(alarms):
+        return any(a["state"] == "acknowledged" for a in alarms)
+
+    assert _run_until(box, sub, acked, 30)
+    (res,) = [r for r in sub.on("cmd/result") if r["cmd_id"] == cmd["id"]]
+    assert (res["status"], res["result"]) == ("ok", {"alarm_id": first[0]["alarm_id"],
+                                                     "acked": True})
+    seen = len(sub.on("alarm"))
+    end = time.monotonic() + 4.0  # four re-send intervals: none may come
+    while time.monotonic() < end:
+        box.step()
+        time.sleep(0.01)
+    later = sub.on("alarm")[seen:]
+    assert [a for a in later if a["alarm_id"] == first[0]["alarm_id"]] == []
+    assert box.alarms.get(first[0]["kind"], "controller")["acked"] is True
+    assert sub.invalid == []
