@@ -10,6 +10,10 @@ from lg import payloads, registers
 from lg.events import EventEngine
 from lg.features import WelchPSD, vibration_features
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # mypy only; MicroPython has no typing module
+    from typing import Any
+
 
 class Box:
     def __init__(self, cfg, profile, master, outbox, uplink, alarms, clock, accel=None,
@@ -40,7 +44,7 @@ class Box:
         self.stats = {"polls": 0, "poll_errors": 0, "segments": 0}
         self.next_tick = self.t0
         self.commands = None
-        self.maintenance = None
+        self.maintenance: Any = None
         # Rule alarms restored from flash belong to a rule engine that no longer exists: the
         # new one re-raises those whose cause persists (the same alarm, de-duplicated), the
         # others are cleared once every rule has had its longest timer plus the clear time

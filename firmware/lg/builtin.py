@@ -27,7 +27,7 @@ DETAIL_MAX = 500
 REJECTIONS_PER_WINDOW = 30  # ETSI EN 303 645 provision 5.9, as the Pi: no flooding the flash
 WINDOW_S = 60.0
 # name -> {arg: (types, required)}, as agent/commands/builtin.py registers them
-PARAMS = {
+PARAMS: dict = {
     "alarm.ack": {"alarm_id": ((str,), True)},
     "alarm.clear": {"alarm_id": ((str,), True)},
     "diag.snapshot": {},

@@ -13,6 +13,10 @@ from hashlib import sha256
 
 from lg import canonical, payloads
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # mypy only; MicroPython has no typing module
+    from typing import Any
+
 GENESIS = "0" * 64
 
 
@@ -48,14 +52,14 @@ class Trail:
                     self.prev, self.n = rec["hash"], rec["n"] + 1
 
     def append(self, kind: str, technician: str, detail: dict) -> dict:
-        rec = {"n": self.n, "ts": payloads.rfc3339(self.clock.time()), "kind": kind,
+        rec: dict = {"n": self.n, "ts": payloads.rfc3339(self.clock.time()), "kind": kind,
                "technician": technician, "detail": detail, "prev": self.prev}
         rec["hash"] = record_hash(rec)
         line = canonical.dumps(rec) + "\n"
         with self.fs.open(self.path, "a") as f:  # one write, closed (committed) before use
             f.write(("\n" + line) if self.torn else line)
         self.torn = False
-        self.prev, self.n = rec["hash"], self.n + 1
+        self.prev, self.n = str(rec["hash"]), self.n + 1
         return rec
 
 
@@ -64,7 +68,7 @@ class Maintenance:
 
     def __init__(self, trail: Trail, publish_event) -> None:
         self.trail, self.publish = trail, publish_event
-        self.technician = None
+        self.technician: Any = None
 
     @property
     def active(self) -> bool:

@@ -16,6 +16,7 @@ from tests.firmware.cpython_port import PySerialUart, TlsStream
 from tests.firmware.mpy import FIRMWARE, ROOT
 
 sys.path.insert(0, str(FIRMWARE))
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
 from lg.alarms import AlarmBook  # noqa: E402
 from lg.box import Box  # noqa: E402
 from lg.clock import SystemClock  # noqa: E402
@@ -24,8 +25,6 @@ from lg.modbus_rtu import RtuMaster  # noqa: E402
 from lg.outbox import Flash, Outbox  # noqa: E402
 from lg.settings import check_config  # noqa: E402
 from lg.uplink import Uplink  # noqa: E402
-
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
 
 from agent.commands.signing import public_line, sign  # noqa: E402
 from agent.firmware_build import compact_profile  # noqa: E402
