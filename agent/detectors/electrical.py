@@ -138,9 +138,12 @@ def trip_features(trace: Mapping[str, Array], trip: Trip) -> dict[str, float]:
     during = (t >= acc[0]) & (t <= acc[1])
     i_peak = float(np.max(np.abs(cur[during]))) if during.any() else 0.0
     dip = idle - float(np.min(bus[during])) if during.any() else 0.0
-    if i_peak >= MIN_LOAD_A and dip >= MIN_SAG_V:
+    rise = float(np.max(bus[during])) - idle if during.any() else 0.0
+    if i_peak >= MIN_LOAD_A and dip >= MIN_SAG_V and rise < 0.5 * dip:
         # Only a motoring acceleration sags the bus: a regenerating one charges it (the bridge
-        # blocks, no ripple) and its "dip" would say nothing about the capacitor bank.
+        # blocks, no ripple) and its "dip" would say nothing about the capacitor bank. One
+        # that starts motoring and turns to regenerating (a nearly balanced car: the bus
+        # sags by a few volts, then rises by a hundred) is not a motoring acceleration either.
         out["inverter.dip_per_a"] = dip / i_peak
     ratio = ripple_to_sag(t, cur, bus, idle, trip)
     if math.isfinite(ratio):

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agent.detectors.baseline import Baseline, spec_for
+from agent.detectors.evidence import EvidenceBook
 from agent.detectors.severity import Thresholds
 
 WEAR_KINDS = ("rope_wear", "sheave_wear", "bearing_wear", "inverter_wear")
@@ -54,9 +55,12 @@ class Finding:
 
 
 def wear_scores(
-    features: Mapping[str, float], speed_mps: float, baseline: Baseline
+    features: Mapping[str, float], speed_mps: float, baseline: Baseline,
+    evidence: EvidenceBook | None = None,
 ) -> dict[str, tuple[float, str]]:
-    """Per wear kind: (score, the feature that gave it)."""
+    """Per wear kind: (score, the feature that gave it). With `evidence` (the detector state
+    of a lift followed trip by trip), a slow-wear feature scores the evidence accumulated over
+    its recent trips instead of this trip alone (evidence.py)."""
     out: dict[str, tuple[float, str]] = {}
     for name, value in features.items():
         z = baseline.score(name, speed_mps, value)
@@ -65,8 +69,15 @@ def wear_scores(
         kind = spec_for(name).kind
         if kind not in WEAR_KINDS:
             continue  # kept in the baseline as evidence, not scored
+        if evidence is not None:
+            z = evidence.accumulate(name, z)
         if kind not in out or z > out[kind][0]:
             out[kind] = (z, name)
+    if evidence is not None:
+        for name, z in evidence.standing().items():
+            kind = spec_for(name).kind
+            if name not in features and (kind not in out or z > out[kind][0]):
+                out[kind] = (z, name)
     return out
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from agent.detectors.evidence import EvidenceBook
 from agent.detectors.severity import SeverityLatch, Thresholds
 from agent.detectors.store import read_json, write_json_atomic
 from agent.detectors.trend import Trend
@@ -33,6 +34,8 @@ class WearTracker:
         self.alpha = alpha
         self.trends: dict[str, Trend] = {}
         self.latches: dict[str, SeverityLatch] = {}
+        # per-feature windows of slow-wear evidence over recent trips (evidence.py)
+        self.evidence = EvidenceBook()
 
     def update(self, kind: str, t: float, score: float) -> Status:
         trend = self.trends.setdefault(kind, Trend(alpha=self.alpha))
@@ -48,7 +51,8 @@ class WearTracker:
     def to_json(self) -> dict[str, Any]:
         return {"schema": SCHEMA,
                 "kinds": {k: {"trend": self.trends[k].to_dict(),
-                              "severity": self.latches[k].to_dict()} for k in self.trends}}
+                              "severity": self.latches[k].to_dict()} for k in self.trends},
+                "evidence": self.evidence.to_dict()}
 
     def save(self, path: str | os.PathLike[str]) -> None:
         write_json_atomic(path, self.to_json())
@@ -67,6 +71,8 @@ class WearTracker:
             for kind, st in d["kinds"].items():
                 tr.trends[kind] = Trend.from_dict(st["trend"])
                 tr.latches[kind] = SeverityLatch.from_dict(tr.thresholds, st["severity"])
+            # absent in state files written before evidence was kept: a fresh window
+            tr.evidence = EvidenceBook.from_dict(d.get("evidence", {}))
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise InputError(f"{path}: detector state is malformed: {exc!r}") from None
         return tr

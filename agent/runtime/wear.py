@@ -217,7 +217,8 @@ class WearStage:
         else:
             scores: dict[str, tuple[float, str]] = {}
             for speed, feats in observations:
-                for kind, got in wear_scores(feats, speed, self.baseline).items():
+                for kind, got in wear_scores(feats, speed, self.baseline,
+                                             self.tracker.evidence).items():
                     if kind not in scores or got[0] > scores[kind][0]:
                         scores[kind] = got
             for kind in WEAR_KINDS:
