@@ -46,7 +46,8 @@ def start():
     spi, cs = board.accel_bus(cfg["accel"])
     accel = ADXL345(spi, cs, cfg["accel"]["odr_hz"], cfg["accel"]["range_g"])
     i2s = board.mic_bus(cfg["mic"])
-    mic = Microphone(i2s, 1024, cfg["mic"]["sensitivity_dbfs"]) if i2s else None
+    mic = (Microphone(i2s, cfg["accel"]["fft_n"], cfg["mic"]["sensitivity_dbfs"],
+                      cfg["mic"]["rate_hz"]) if i2s else None)
     outbox = Outbox("outbox", cfg["outbox"]["max_messages"])
     m = cfg["mqtt"]
     ca, cert, key = _read("ca.der"), _read("cert.der"), _read("key.der")

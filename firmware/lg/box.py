@@ -32,6 +32,8 @@ class Box:
 
         self.welch = WelchPSD(n, a["odr_hz"], channels=3, use_ulab=use_ulab, scale=SCALE)
         self.xyz = [array("h", bytes(2 * n)) for _ in range(3)]  # raw counts: half of floats
+        if mic is not None and mic.fft is None and mic.samples == n:
+            mic.fft = self.welch.fft  # one FFT plan (tables, buffers) for both sensors
         self.fill = 0
         self.poll_us = int(cfg["controller"]["poll_s"] * 1e6)
         self.telemetry_us = int(cfg["telemetry_s"] * 1e6)
@@ -202,10 +204,8 @@ class Box:
                 values[k] = self.readings[k]
         for k, v in self.features.items():
             values[k] = v
-        if self.mic is not None:
-            n = self.mic.capture()
-            dbfs, spl = self.mic.level(n)
-            values["sound_db_z"] = spl
+        if self.mic is not None and self.mic.capture() == self.mic.samples:
+            values["sound_dba"] = self.mic.level_a()  # L_Aeq of the block, as the Pi's dB(A)
         values["outbox"] = len(self.outbox)
         body = payloads.envelope("telemetry", self.clock.time(), kind="box", values=values)
         self.outbox.put("telemetry", body)

@@ -1,23 +1,48 @@
 """I2S MEMS microphone capture (INMP441-class: 24-bit samples, MSB-aligned in 32-bit slots).
 
 The caller hands over a configured `machine.I2S` (board.py builds it: mode RX, bits 32, mono).
-Levels are unweighted (Z): dBFS from the RMS of the 24-bit samples, and dB SPL through the
-microphone's sensitivity (dBFS at 94 dB SPL, the datasheet figure; INMP441: -26 dBFS). The
-Pi agent A-weights its noise figures; the board reports the unweighted level and says so.
+Levels: dBFS from the RMS of the 24-bit samples (a full-scale sine is 0 dBFS, AES17), dB SPL
+through the microphone's sensitivity (dBFS at 94 dB SPL, the datasheet figure; INMP441:
+-26 dBFS), and the A-weighted level the Pi's noise detector uses (agent/detectors/acoustic.py):
+L_Aeq of the block in dB(A) re 20 uPa, from its Hann-windowed power spectrum weighted bin by
+bin with |A(f)|^2 of IEC 61672-1:2013 Annex E (E.6), the same formula as
+agent/detectors/spectra.py's a_weighting_gain. The 24-bit samples are exact in float32, so
+one float array holds the block; the FFT is shared with the accelerometer's when the lengths
+match (box.py), the A gains are computed once per sample rate.
 """
 
 import math
 from array import array
 
+from lg.fft import RealFFT, _np
+
+# IEC 61672-1:2013 Annex E: the A curve's pole frequencies (Hz), E.6's normalisation +2.00 dB
+F1, F2, F3, F4 = 20.6, 107.7, 737.9, 12194.0
+A1000 = 10 ** (2.0 / 10)
+
+
+def a_gain(f: float) -> float:
+    """|A(f)|^2, a power gain (1.0 at 1 kHz). Written as a product of ratios, each <= 1,
+    so it stays in range in the board's 32-bit floats."""
+    f2 = f * f
+    if f2 == 0:
+        return 0.0
+    r = (f2 / (f2 + F1 * F1)) * (f2 / math.sqrt((f2 + F2 * F2) * (f2 + F3 * F3))) * (
+        F4 * F4 / (f2 + F4 * F4))
+    return r * r * A1000
+
 
 class Microphone:
-    def __init__(self, i2s, samples: int = 1024, sensitivity_dbfs: float = -26.0):
+    def __init__(self, i2s, samples: int = 1024, sensitivity_dbfs: float = -26.0,
+                 rate_hz: int = 16000, fft=None):
         self.i2s = i2s
         self.raw = bytearray(4 * samples)
-        self.words = memoryview(self.raw)
         self.samples = samples
         self.sensitivity = sensitivity_dbfs
-        self.buf = array("i", bytes(4 * samples))
+        self.rate = rate_hz
+        self.buf = array("f", bytes(4 * samples))
+        self.fft = fft
+        self.gains = None
 
     def capture(self) -> int:
         """Fill one block; returns the number of samples read."""
@@ -31,13 +56,43 @@ class Microphone:
             out[i] = v >> 8  # 24 significant bits
         return n
 
+    def _spl(self, ms: float) -> tuple:
+        # Full scale is a sine of peak 2^23, whose RMS is 2^23 / sqrt(2): 0 dBFS (AES17).
+        dbfs = 10 * math.log10(max(ms, 1e-12) / (8388608.0**2 / 2))
+        return dbfs, dbfs - self.sensitivity + 94.0
+
     def level(self, n: int) -> tuple:
-        """(dBFS, dB SPL) of the first n captured samples, unweighted, DC removed."""
+        """(dBFS, dB SPL) of the first n captured samples, unweighted (Z), DC removed."""
         if n == 0:
             return (-200.0, -200.0)
         buf = self.buf
         mean = sum(buf[i] for i in range(n)) / n
         ms = sum((buf[i] - mean) ** 2 for i in range(n)) / n
-        # Full scale is a sine of peak 2^23, whose RMS is 2^23 / sqrt(2): 0 dBFS (AES17).
-        dbfs = 10 * math.log10(max(ms, 1e-12) / (8388608.0**2 / 2))
-        return dbfs, dbfs - self.sensitivity + 94.0
+        return self._spl(ms)
+
+    def level_a(self) -> float:
+        """L_Aeq of the whole captured block in dB(A) SPL (DC removed). Overwrites the block
+        with its windowed samples."""
+        n, buf = self.samples, self.buf
+        if self.fft is None:
+            self.fft = RealFFT(n)
+        if self.gains is None:
+            df = self.rate / n
+            self.gains = array("f", (a_gain(k * df) for k in range(n // 2 + 1)))
+        mean = sum(buf) / n
+        s2 = 0.0
+        for i in range(n):  # periodic Hann, as fft.hann: no second 4 KiB table for it
+            w = 0.5 - 0.5 * math.cos(2 * math.pi * i / n)
+            buf[i] = (buf[i] - mean) * w
+            s2 += w * w
+        p = self.fft.run(buf)
+        g = self.gains
+        m = n // 2
+        if self.fft.ulab:
+            weighted = 2 * float(_np.sum(p * _np.array(g))) - p[0] * g[0] - p[m] * g[m]
+        else:
+            weighted = p[0] * g[0] + p[m] * g[m]
+            for k in range(1, m):
+                weighted += 2 * p[k] * g[k]
+        # Parseval for a windowed one-sided spectrum: mean square = sum c_k |X_k|^2 / (n S2)
+        return self._spl(weighted / (n * s2))[1]

@@ -35,6 +35,8 @@ def rules() -> dict:
         "accel.odr_hz": (int, 100, 3200),
         "accel.fft_n": (int, 256, 2048),
         "accel.frames": (int, 1, 64),
+        "mic.rate_hz": (int, 8000, 48000),
+        "mic.sensitivity_dbfs": ((int, float), -80.0, 0.0),
         "lift.roping": (int, 1, 4),
         "lift.rope_strands": (int, 3, 36),
         "lift.rope_lay_length_m": ((int, float), 0.01, 0.5),
