@@ -16,6 +16,10 @@ from array import array
 
 from lg.fft import RealFFT, _np
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # mypy only; MicroPython has no typing module
+    from typing import Any
+
 # IEC 61672-1:2013 Annex E: the A curve's pole frequencies (Hz), E.6's normalisation +2.00 dB
 F1, F2, F3, F4 = 20.6, 107.7, 737.9, 12194.0
 A1000 = 10 ** (2.0 / 10)
@@ -42,7 +46,7 @@ class Microphone:
         self.rate = rate_hz
         self.buf = array("f", bytes(4 * samples))
         self.fft = fft
-        self.gains = None
+        self.gains: Any = None
 
     def capture(self) -> int:
         """Fill one block; returns the number of samples read."""
