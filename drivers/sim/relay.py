@@ -6,6 +6,11 @@ controller's Modbus slave. Bytes read from either side are scheduled by `WireSch
 a real line. The relay is also where the bus faults act: with the controller unplugged (or
 without power) nothing crosses; with bus noise frames are garbled and idle garbage appears.
 
+Towards the controller, the bytes go through the controller's RTU receiver
+(drivers/sim/receiver.py) on their wire times: the slave's pty carries only whole, CRC-valid
+request frames, as a real controller's stack passes them on after its t3.5 timer, because
+the pymodbus server behind it has no timer of its own and would wait out a garbled length.
+
 Thread model: the relay owns both ports; other threads only call `set_faults()` (which swaps
 two plain attributes) and `stop()`.
 """
@@ -22,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from drivers.sim.receiver import FrameReceiver, ReceiverCounters
 from drivers.sim.wire import TO_MASTER, TO_SLAVE, BusNoise, LineSettings, WireSchedule
 
 log = logging.getLogger(__name__)
@@ -38,8 +44,9 @@ class Port(Protocol):
 
 
 @dataclass
-class WireCounters:
-    """What crossed the wire; read by status reports and tests."""
+class WireCounters(ReceiverCounters):
+    """What crossed the wire, and what the controller's receiver made of the bytes that
+    reached it (ReceiverCounters); read by status reports and tests."""
 
     frames: list[int] = field(default_factory=lambda: [0, 0])  # bursts per direction
     bytes_in: list[int] = field(default_factory=lambda: [0, 0])
@@ -73,6 +80,7 @@ class WireRelay:
         self._thread: threading.Thread | None = None
         self._last_idle_check = clock()
         self.counters = WireCounters()
+        self._receiver = FrameReceiver(line.t3_5, self.counters)
         self._last_error = ""
 
     def set_faults(self, *, silent: bool, noise: float) -> None:
@@ -101,6 +109,9 @@ class WireRelay:
             for q in self._queues:
                 if q:
                     wait = min(wait, max(0.0, q[0][0] - now))
+            frame_end = self._receiver.deadline()
+            if frame_end is not None:
+                wait = min(wait, max(0.0, frame_end - now))
             try:
                 readable, _, _ = select.select(list(fds), [], [], wait)
             except OSError:  # a port went away under us during shutdown
@@ -150,19 +161,31 @@ class WireRelay:
         burst = self._noise.idle_burst(quiet)
         if burst:
             self.counters.idle_bursts += 1
-            # Garbage on an idle line reaches every station; the master's side is the one a
-            # monitoring box notices, so it goes there.
+            # Garbage on an idle line reaches every station: the master and the controller's
+            # receiver (which throws it away at the next t3.5 silence).
             due = self._schedule.place(TO_MASTER, now, len(burst))
-            self._queues[TO_MASTER].extend(zip(due, burst, strict=True))
+            for q in self._queues:
+                q.extend(zip(due, burst, strict=True))
 
     def _deliver(self, now: float) -> None:
-        for direction, q in enumerate(self._queues):
-            out = bytearray()
-            while q and q[0][0] <= now:
-                out.append(q.popleft()[1])
-            if out:
-                try:
-                    self._ports[direction].write(bytes(out))
-                except Exception as exc:  # far side full or closed: the bytes are lost
-                    self.counters.bytes_dropped += len(out)
-                    log.debug("wire: write failed: %s", exc)
+        frames: list[bytes] = []
+        q = self._queues[TO_SLAVE]
+        while q and q[0][0] <= now:
+            at, byte = q.popleft()
+            frames += self._receiver.feed(at, (byte,))
+        frames += self._receiver.expire(now)
+        for frame in frames:
+            self._write(TO_SLAVE, frame)
+        q = self._queues[TO_MASTER]
+        out = bytearray()
+        while q and q[0][0] <= now:
+            out.append(q.popleft()[1])
+        if out:
+            self._write(TO_MASTER, bytes(out))
+
+    def _write(self, direction: int, data: bytes) -> None:
+        try:
+            self._ports[direction].write(data)
+        except Exception as exc:  # far side full or closed: the bytes are lost
+            self.counters.bytes_dropped += len(data)
+            log.debug("wire: write failed: %s", exc)
