@@ -51,6 +51,8 @@ class ThermalModel:
 
 
 THERMAL_STEP_S = 1.0  # thermal time constants are >= 30 s: 1 s resolution is plenty
+MIN_FIT_SPAN_TAUS = 2.0  # a healthy trace must span this many fitted time constants...
+MIN_FIT_SWING_K = 2.0  # ...and its modelled heating swing this many kelvin, or no model
 
 
 def _grid(t: Array, *cols: Array) -> tuple[Array, ...]:
@@ -76,7 +78,8 @@ def _lowpass(t: Array, cols: Array, tau: float) -> tuple[Array, Array]:
 
 def fit_thermal(t: Array, current: Array, rise: Array) -> ThermalModel | None:
     """Least-squares fit of (tau, R, offset) to a healthy trace; None if the trace carries too
-    little thermal information (shorter than the smallest time constant, or no load)."""
+    little thermal information (no load, shorter than two fitted time constants, or under
+    MIN_FIT_SWING_K of modelled heating)."""
     if t.size < 10 or t[-1] - t[0] < 2 * TAU_GRID_S[0]:
         return None
     if float(np.max(np.abs(current))) < MIN_LOAD_A:
@@ -84,7 +87,7 @@ def fit_thermal(t: Array, current: Array, rise: Array) -> ThermalModel | None:
     ia = np.abs(current)
     g, i1, i2, r = _grid(t, ia, ia * ia, rise)
     best: ThermalModel | None = None
-    best_sse = math.inf
+    best_sse = best_swing = math.inf
     for tau in TAU_GRID_S:
         y, decay = _lowpass(g, np.column_stack([i1, i2]), tau)
         a = np.column_stack([y, np.ones_like(decay), decay])
@@ -94,6 +97,13 @@ def fit_thermal(t: Array, current: Array, rise: Array) -> ThermalModel | None:
             best_sse = sse
             best = ThermalModel(tau, float(coef[0]), float(coef[1]), float(coef[2]),
                                 math.sqrt(sse / g.size))
+            best_swing = float(np.ptp(y @ coef[:2]))
+    if best is None or g[-1] - g[0] < MIN_FIT_SPAN_TAUS * best.tau_s \
+            or best_swing < MIN_FIT_SWING_K:
+        # Fewer than two time constants, or a few kelvin of heating, do not separate the gain
+        # from the time constant and the unknown start temperature: such a model extrapolated
+        # over hours of other traffic reads a healthy heatsink as several times its R_th.
+        return None
     return best
 
 
@@ -102,7 +112,8 @@ def thermal_ratios(
 ) -> Array:
     """For each time in `at`: R estimated on the trace up to that time (tau and idle offset held
     at the healthy values) over the healthy R; nan while the trace holds under 1 K of modelled
-    heating swing. Prefix sums make every estimate O(1) after one pass."""
+    heating swing or spans less than one time constant. Prefix sums make every estimate O(1)
+    after one pass."""
     ia = np.abs(current)
     g, i1, i2, r = _grid(t, ia, ia * ia, rise)
     yy, decay = _lowpass(g, np.column_stack([i1, i2]), model.tau_s)
@@ -114,7 +125,9 @@ def thermal_ratios(
     out = np.full(len(at), np.nan)
     for j, tj in enumerate(at):
         k = int(np.searchsorted(g, tj, side="right")) - 1
-        if k < 2 or swing[k] < 1.0:
+        if k < 2 or swing[k] < 1.0 or g[k] - g[0] < model.tau_s:
+            # under one time constant of history the unknown start temperature and R are
+            # still confounded (a box just started reads nonsense, not 1.0)
             continue
         det = syy[k] * sdd[k] - syd[k] ** 2
         if det <= 1e-12 * max(syy[k] * sdd[k], 1e-300):

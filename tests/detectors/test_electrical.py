@@ -106,3 +106,28 @@ def test_dip_per_ampere_is_per_ampere_of_peak_current():
 def test_a_regenerating_acceleration_gives_no_dip_feature():
     trace, trip = _accelerating_trip(0.0, sag=-30.0)
     assert "inverter.dip_per_a" not in trip_features(trace, trip)
+
+
+def test_a_trace_shorter_than_two_time_constants_gives_no_thermal_model():
+    # 600 s of a 400 s heatsink: gain, time constant and start temperature are confounded
+    assert fit_thermal(*_heatsink(seconds=600)) is None
+    assert fit_thermal(*_heatsink(seconds=2000)) is not None
+
+
+def test_thermal_ratio_waits_for_one_time_constant_of_history():
+    m = fit_thermal(*_heatsink())
+    assert m is not None
+    t, cur, rise = _heatsink(seed=3)
+    r = thermal_ratios(t, cur, rise, m, np.array([0.5 * m.tau_s, 2 * m.tau_s]))
+    assert math.isnan(r[0]) and r[1] == pytest.approx(1.0, rel=0.05)
+
+
+def test_an_acceleration_that_turns_to_regenerating_gives_no_dip_feature():
+    # a nearly balanced car: the bus sags 3 V as the drive starts, then the regenerated
+    # energy lifts it well above idle before the plateau
+    trace, trip = _accelerating_trip(0.0, sag=0.0)
+    acc = (trace["t"] >= 5.0) & (trace["t"] <= 7.0)
+    ramp = np.linspace(-3.0, 120.0, int(acc.sum()))
+    trace["dc_bus_v"] = trace["dc_bus_v"].copy()
+    trace["dc_bus_v"][acc] = 565.0 + ramp
+    assert "inverter.dip_per_a" not in trip_features(trace, trip)

@@ -1,0 +1,65 @@
+"""Slow-wear evidence accumulated over recent trips (agent/detectors/evidence.py)."""
+
+import math
+
+import numpy as np
+import pytest
+
+from agent.detectors.baseline import learn
+from agent.detectors.evidence import ACCUMULATED, CLIP_Z, Evidence, EvidenceBook
+from agent.detectors.scoring import wear_scores
+from agent.detectors.tracker import WearTracker
+from tests.detectors.signals import LIFT
+
+DIP = "inverter.dip_per_a"
+
+
+def test_accumulated_score_of_healthy_trips_has_unit_spread():
+    rng = np.random.default_rng(1)
+    ev = Evidence(24)
+    scores = [ev.add(z) for z in rng.normal(0.0, 1.0, 5000)]
+    assert np.std(scores[24:]) == pytest.approx(1.0, rel=0.1)
+
+
+def test_a_persistent_small_shift_adds_up_over_the_window():
+    ev = Evidence(16)
+    got = [ev.add(1.5) for _ in range(16)]
+    assert got[0] == pytest.approx(1.5)
+    assert got[-1] == pytest.approx(1.5 * math.sqrt(16))
+
+
+def test_one_odd_trip_is_clipped():
+    ev = Evidence(16)
+    for _ in range(15):
+        ev.add(0.0)
+    assert ev.add(40.0) == pytest.approx(CLIP_Z / 4)
+
+
+def test_only_accumulated_features_are_accumulated():
+    book = EvidenceBook()
+    assert book.accumulate("inverter.thermal_ratio", 7.0) == 7.0
+    assert book.accumulate(DIP, 2.0) == 2.0
+    assert book.accumulate(DIP, 2.0) == pytest.approx(4.0 / math.sqrt(2))
+
+
+def test_evidence_stands_on_a_trip_that_cannot_measure_it():
+    rng = np.random.default_rng(2)
+    base = learn([(1.0, {DIP: 1.0 + rng.normal(0, 0.1)}) for _ in range(200)], LIFT)
+    book = EvidenceBook()
+    for _ in range(ACCUMULATED[DIP]):
+        wear_scores({DIP: 1.2}, 1.0, base, book)  # +2 baseline units a trip
+    regenerating = wear_scores({}, 1.0, base, book)  # no motoring acceleration
+    assert regenerating["inverter_wear"][1] == DIP
+    assert regenerating["inverter_wear"][0] > 5.0
+    assert wear_scores({DIP: 1.2}, 1.0, base)["inverter_wear"][0] < 3.0  # one trip alone
+
+
+def test_evidence_survives_a_restart(tmp_path):
+    tr = WearTracker()
+    for z in (1.0, 2.0, 3.0):
+        tr.evidence.accumulate(DIP, z)
+    tr.update("inverter_wear", 0.0, 1.0)
+    tr.save(tmp_path / "state.json")
+    again = WearTracker.load(tmp_path / "state.json")
+    assert again.evidence.standing() == pytest.approx(tr.evidence.standing())
+    assert again.evidence.accumulate(DIP, 0.0) == pytest.approx(6.0 / 2.0)
