@@ -10,16 +10,18 @@ pymodbus's serial server has no silence timer: a garbled header that announces a
 that follow. So the wire relay (which knows every character's time) feeds this receiver and
 hands the slave only whole, CRC-valid frames.
 
-Like most controllers, this one does not wait for the t3.5 silence when the function code
-says how long the request is: the frame is complete with its last byte if the CRC matches
-(an answer then leaves one t3.5 after the request, as the wire schedule enforces). A
-request of a function whose length is not known here ends at the silence. Pure: bytes and
-wire times in, frames out.
+The frame ends at the silence, but the relay need not wait it out to know where it ends: every
+character already on the wire is in its queue, so `feed()` is told when the next one ends.
+A request whose length its function code gives is passed on with its last character when no
+character follows it within t3.5 and its CRC matches (the answer still leaves one t3.5 after
+the request: the wire schedule holds it); with characters glued behind it the frame runs on
+and fails its CRC as a whole, so it is dropped at the silence, as the spec's receiver does. A
+request of a function whose length is not known here is passed on at the silence. Pure:
+characters and wire times in, frames out.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from drivers.controller.rtu import crc_ok
@@ -68,26 +70,26 @@ class FrameReceiver:
         self._broken = False  # the open frame failed its CRC at its announced length
         self.counters = counters if counters is not None else ReceiverCounters()
 
-    def feed(self, at: float, data: Iterable[int]) -> list[bytes]:
-        """Characters that ended at `at` (back to back, no silence between them)."""
+    def feed(self, at: float, byte: int, next_at: float | None = None) -> list[bytes]:
+        """A character whose stop bit ended at `at`; `next_at`: when the next character
+        already on the wire ends (None: nothing is on the wire behind it)."""
         frames = self.expire(at)
-        for byte in data:
-            self._buf.append(byte)
-            if self._broken:
-                continue
-            need = request_length(self._buf)
-            if need is None or len(self._buf) < need:
-                continue
-            if crc_ok(self._buf):
-                frames.append(bytes(self._buf))
-                self.counters.requests += 1
-                self._buf.clear()
-            else:
-                # Bytes from the start of a frame on; a receiver cannot resync inside a frame,
-                # it waits for the silence and throws the whole frame away.
-                self._broken = True
-        if self._buf:
-            self._last = at
+        self._buf.append(byte)
+        self._last = at
+        if self._broken:
+            return frames
+        need = request_length(self._buf)
+        if need is None or len(self._buf) < need:
+            return frames
+        ends_here = next_at is None or next_at - at >= self.t3_5
+        if ends_here and crc_ok(self._buf):
+            frames.append(bytes(self._buf))
+            self.counters.requests += 1
+            self._buf.clear()
+        else:
+            # A receiver cannot resync inside a frame: it waits for the silence and throws
+            # the whole frame away (bad CRC, or more characters than the function allows).
+            self._broken = True
         return frames
 
     def expire(self, now: float) -> list[bytes]:

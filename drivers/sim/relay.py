@@ -7,9 +7,10 @@ a real line. The relay is also where the bus faults act: with the controller unp
 without power) nothing crosses; with bus noise frames are garbled and idle garbage appears.
 
 Towards the controller, the bytes go through the controller's RTU receiver
-(drivers/sim/receiver.py) on their wire times: the slave's pty carries only whole, CRC-valid
-request frames, as a real controller's stack passes them on after its t3.5 timer, because
-the pymodbus server behind it has no timer of its own and would wait out a garbled length.
+(drivers/sim/receiver.py) on their wire times, with a look at what is queued behind them:
+the slave's pty carries only whole, CRC-valid request frames, as a real controller's stack
+passes them on at its t3.5 timer, because the pymodbus server behind it has no timer of its
+own and would wait out a garbled length.
 
 Thread model: the relay owns both ports; other threads only call `set_faults()` (which swaps
 two plain attributes) and `stop()`.
@@ -172,7 +173,7 @@ class WireRelay:
         q = self._queues[TO_SLAVE]
         while q and q[0][0] <= now:
             at, byte = q.popleft()
-            frames += self._receiver.feed(at, (byte,))
+            frames += self._receiver.feed(at, byte, q[0][0] if q else None)
         frames += self._receiver.expire(now)
         for frame in frames:
             self._write(TO_SLAVE, frame)

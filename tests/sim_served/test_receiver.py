@@ -20,14 +20,13 @@ FC16_HEADER = bytes([1, 0x10, 0, 0, 0, 0x64, 0xC8, 0x12, 0x34])
 
 
 def send(rx: FrameReceiver, start: float, data: bytes) -> tuple[list[bytes], float]:
-    """Characters back to back from `start`, as the wire schedule delivers them; the frames
-    passed on and the time the last character ended."""
+    """Characters back to back from `start`, as the wire schedule delivers them, each fed
+    with the time the next one ends; the frames passed on and when the last one ended."""
     frames: list[bytes] = []
-    t = start
-    for byte in data:
-        t += CT
-        frames += rx.feed(t, [byte])
-    return frames, t
+    ends = [start + (i + 1) * CT for i in range(len(data))]
+    for i, byte in enumerate(data):
+        frames += rx.feed(ends[i], byte, ends[i + 1] if i + 1 < len(data) else None)
+    return frames, ends[-1] if ends else start
 
 
 @pytest.mark.parametrize(
@@ -83,6 +82,23 @@ def test_garbage_glued_to_a_request_spoils_the_whole_frame():
     frames, end = send(rx, 0.0, bytes([0x55, 0x03]) + READ)
     assert frames == [] and rx.expire(end + T35) == []
     frames, _ = send(rx, end + T35, READ)
+    assert frames == [READ]
+
+
+def test_garbage_glued_behind_a_request_spoils_the_whole_frame():
+    rx = FrameReceiver(T35)
+    frames, end = send(rx, 0.0, READ + bytes([0x12, 0x9A]))
+    assert frames == [] and rx.expire(end + T35) == []
+    assert rx.counters.dropped_crc == 1
+
+
+def test_a_request_followed_only_after_t3_5_is_passed_on_at_once():
+    rx = FrameReceiver(T35)
+    frames: list[bytes] = []
+    for i, byte in enumerate(READ):
+        at = (i + 1) * CT
+        # the next frame on the wire: its first character ends t3.5 + one character later
+        frames += rx.feed(at, byte, at + CT if i < 7 else at + T35 + CT)
     assert frames == [READ]
 
 
