@@ -2,14 +2,15 @@
 the detectors, shared by `liftguard analyze`, `liftguard baseline learn` and the benchmark.
 
 A WAV recording is one constant-speed segment (its sidecar's speed_mps, per the recording
-contract); a controller CSV is a trace of many trips, segmented here. Missing optional columns
-disable only the features that need them.
+contract); a controller CSV is a trace of many trips, segmented here. A session recording (WAVs
+with start_t on a CSV's clock) is cut into trips by that CSV, with the agent's own wear stage
+(analyze_paths). Missing optional columns disable only the features that need them.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,15 +29,13 @@ from agent.detectors.scoring import (
     noise_finding,
     ride_finding,
     wear_findings,
-    wear_scores,
 )
 from agent.detectors.severity import Thresholds
-from agent.detectors.tracker import WearTracker
 from agent.detectors.trips import Trip, TripRules, segment_trips
 from agent.detectors.vibration import vibration_features
 from agent.errors import InputError
 from drivers.replay.controller_csv import ControllerTrace, read_controller_csv
-from drivers.replay.recording import Recording, read_recording
+from drivers.replay.recording import Recording, read_recording, read_sidecar
 
 NUMERIC_COLUMNS = ("speed_mps", "current_a", "dc_bus_v", "heatsink_c", "ambient_c",
                    "door_open", "load_pct")
@@ -192,12 +191,51 @@ def learn_baseline(paths: Iterable[str], lift: LiftGeometry | None = None,
                  geometry or LiftGeometry(), thermal=thermal, sources=names)
 
 
-def analyze_file(path: str, baseline: Baseline | None, settings: Settings = Settings()
-                 ) -> dict[str, Any]:
+def analyze_paths(paths: Sequence[str], baseline: Baseline | None,
+                  settings: Settings = Settings(), options: Any = None
+                  ) -> Iterator[dict[str, Any]]:
+    """The analyze JSON objects of `paths`, in order. Session recordings (sidecar start_t and
+    speed_source) are analysed together with their controller trace, trips cut from its rows
+    by the agent's own wear stage (agent/runtime/offline_session.py); `options` is its
+    SessionOptions (defaults: `settings` and the agent's defaults)."""
+    from agent.runtime.offline_session import SessionOptions, session_results
+
+    opts = options if options is not None else SessionOptions(settings)
+    sessions: dict[Path, tuple[str, list[str]]] = {}  # resolved trace -> (trace, WAVs given)
+    session_of: dict[str, Path] = {}
+    for p in paths:
+        if p.lower().endswith(".wav"):
+            side = read_sidecar(p)
+            if side.is_session and side.speed_source is not None:
+                trace = str(Path(p).parent / side.speed_source)
+                key = Path(trace).resolve()
+                sessions.setdefault(key, (trace, []))[1].append(p)
+                session_of[p] = key
+    for p in paths:
+        if p.lower().endswith(".csv") and Path(p).resolve() in sessions:
+            session_of[p] = Path(p).resolve()
+    done: dict[Path, dict[str, list[Finding]]] = {}
+    for p in paths:
+        of = session_of.get(p)
+        if of is None:
+            yield analyze_file(p, baseline, settings, opts)
+            continue
+        if of not in done:
+            trace, wavs = sessions[of]
+            given = [q for q in paths if session_of.get(q) == of]
+            trace = next((q for q in given if q.lower().endswith(".csv")), trace)
+            done[of] = session_results(trace, wavs, given, baseline, opts)
+        yield {"file": Path(p).name, "findings": [f.to_json() for f in done[of][p]]}
+
+
+def analyze_file(path: str, baseline: Baseline | None, settings: Settings = Settings(),
+                 options: Any = None) -> dict[str, Any]:
     """The analyze JSON object of one file (ARCHITECTURE.md, analyze contract)."""
     findings: list[Finding] = []
+    if path.lower().endswith(".wav") and read_sidecar(path).is_session:
+        return next(analyze_paths([path], baseline, settings, options))
     if path.lower().endswith(".csv"):
-        findings = _analyze_trace(path, baseline, settings)
+        findings = _analyze_trace(path, baseline, settings, options)
     else:
         rec = read_recording(path)
         if rec.sidecar.kind == "accel":
@@ -221,33 +259,40 @@ def analyze_file(path: str, baseline: Baseline | None, settings: Settings = Sett
     return {"file": Path(path).name, "findings": [f.to_json() for f in findings]}
 
 
-def _analyze_trace(path: str, baseline: Baseline | None, settings: Settings) -> list[Finding]:
-    trace = read_controller_csv(path)
-    arrays = trace_arrays(trace)
-    trips = trace_trips(arrays, path, settings.trip_rules)
+def _analyze_trace(path: str, baseline: Baseline | None, settings: Settings,
+                   options: Any = None) -> list[Finding]:
+    """The trips of a controller trace scored by the agent's own wear stage (a session with
+    no sensor recording, agent/runtime/offline_session.py), so a trace replayed through the
+    agent ends on this finding; the evidence sums up the trips."""
+    from agent.runtime.offline_session import SessionOptions, run_session
+
+    # a bad file is a one-line error with or without a baseline
+    trips = trace_trips(trace_arrays(read_controller_csv(path)), path, settings.trip_rules)
     if baseline is None or not trips:
         return []
-    obs = trace_observations(arrays, trips, baseline.thermal)
-    tracker = WearTracker(settings.thresholds)
-    flagged, worst, worst_feature = 0, -math.inf, ""
-    status = None
-    for o in obs:
-        s = wear_scores(o.features, o.speed_mps, baseline).get("inverter_wear")
-        if s is None:
-            continue
-        status = tracker.update("inverter_wear", o.t, s[0])
-        flagged += s[0] >= settings.thresholds.warning
-        if s[0] > worst:
-            worst, worst_feature = s[0], s[1]
-    if status is None:
+    opts = options if options is not None else SessionOptions(settings)
+    scores: list[tuple[float, str]] = []
+    last: dict[str, float] = {}
+
+    def on_trip(result: Any, found: list[Any]) -> None:
+        for f in found:
+            if f.kind == "inverter_wear":
+                scores.append((float(f.evidence["score"]), str(f.evidence["feature"])))
+                last.clear()
+                last.update(result.trace_features)
+
+    stage = run_session(path, [], baseline, opts, on_trip)
+    final = stage.last.get("inverter_wear")
+    if final is None:
         return []
+    worst, worst_feature = max(scores)
     ev: dict[str, Any] = {
-        "trips": len(trips), "trips_over_warning": int(flagged),
+        "trips": stage.trips,
+        "trips_over_warning": sum(sc >= settings.thresholds.warning for sc, _ in scores),
         "worst_trip_score": round(worst, 2), "worst_feature": worst_feature,
-        "trend_level": round(status.level, 2), "drifting": status.drifting,
+        "trend_level": round(final.score, 2), "drifting": final.evidence["drifting"],
     }
-    if status.time_to_warning_s is not None:
-        ev["time_to_warning_s"] = round(status.time_to_warning_s, 1)
-    last = obs[-1].features
+    if "time_to_warning_s" in final.evidence:
+        ev["time_to_warning_s"] = final.evidence["time_to_warning_s"]
     ev.update({k.split(".", 1)[1]: round(v, 5) for k, v in last.items()})
-    return [Finding("inverter_wear", status.level, status.severity, ev)]
+    return [Finding("inverter_wear", final.score, final.severity, ev)]

@@ -94,8 +94,9 @@ class Agent:
         self.profile = load_profile(c["profile"])
         self.client: ControllerClient | None = None
         poller: Poller | ReplayPoller
+        in_step: dict[str, Any] = {}  # [accel]/[noise] replays of the controller's session
         if c["backend"] == "replay":
-            poller = self._controller_replay(c)
+            poller, in_step = self._controller_replay(c)
         else:
             self.client = ControllerClient(LinkSettings.from_config(c), de_pin=de_pin,
                                            clock=self.clock)
@@ -106,9 +107,10 @@ class Agent:
         self.controller = ControllerPart(poller, self.samples, self.clock)
         self._closers.append(self.controller.stop)
 
-        sources = [s for s in (open_accel(cfg["accel"], self.clock),
-                               open_noise(cfg["noise"], self.clock,
-                                          controller_client=self.client)) if s is not None]
+        accel = in_step.get("accel") or open_accel(cfg["accel"], self.clock)
+        noise = in_step.get("noise") or open_noise(cfg["noise"], self.clock,
+                                                   controller_client=self.client)
+        sources = [s for s in (accel, noise) if s is not None]
         self.blocks: DropOldestQueue[tuple[float, SampleBlock]] = DropOldestQueue(
             rt["queue_blocks"])
         self.sensors = SensorPump(sources, self.blocks, self.clock)
@@ -125,6 +127,9 @@ class Agent:
         timers = [v for k, v in vars(ev).items() if k.endswith("_s") and isinstance(v, float)]
         self.reconcile_at = self.started_at + max(timers) + ev.clear_s + 1.0
         self._build_wear()
+        for src in in_step.values():
+            # stamped on the trace's clock like the rows (drivers/replay/timeline.py)
+            self.wear.rings[src.stream].pinned = 0.0
         self.analysis = AnalysisWorker(self.clock)
         self._closers.append(self.analysis.stop)
 
@@ -133,17 +138,18 @@ class Agent:
         self.pipeline.diagnostics.add_provider("detectors", self.wear.summary)
         self.pipeline.uplink.add_heartbeat_source(lambda: {"health": self.health.overall})
 
-    def _controller_replay(self, c: Any) -> ReplayPoller:
-        """A recorded controller trace in place of the bus (a field capture on the bench)."""
+    def _controller_replay(self, c: Any) -> tuple[ReplayPoller, dict[str, Any]]:
+        """A recorded controller trace in place of the bus (a field capture on the bench),
+        and the [accel]/[noise] session recordings that play in step with it."""
         from agent.errors import ConfigError
-        from drivers.replay.open import open_controller_replay
+        from drivers.replay.open import open_replays
 
         if not c["replay_file"]:
             raise ConfigError("controller.replay_file is required for backend = 'replay'")
-        replay = open_controller_replay(c["replay_file"], self.clock, loop=c["replay_loop"],
-                                        realtime=c["replay_realtime"])
+        replay, in_step = open_replays(c, {n: self.cfg[n] for n in ("accel", "noise")},
+                                       self.clock)
         self._closers.append(replay.close)
-        return ReplayPoller(replay, c["poll_period_s"], c["replay_realtime"])
+        return ReplayPoller(replay, c["poll_period_s"], c["replay_realtime"]), in_step
 
     def _build_wear(self) -> None:
         d, lift = self.cfg["detectors"], self.cfg["lift"]
@@ -243,8 +249,7 @@ class Agent:
             self.polls_failed += not sample.ok
             for change in self.events.update(sample):
                 self._on_event(change)
-            job = self.wear.feed(sample)
-            if job is not None:
+            for job in self.wear.feed(sample):
                 self.analysis.submit(job)
         for received_at, block in self.blocks.drain():
             self.wear.add_block(self.calibration.correct(block), received_at)

@@ -4,7 +4,9 @@ Sensor blocks carry their own timestamps (a chip driver's injected clock, the vi
 elevator's simulated epoch time, a recording's start); controller samples carry the poller's.
 Trips are found in controller time, so each stream's offset to the agent clock is estimated
 as the smallest `received_at - block_end` over recent blocks: the transport delay floor, which
-is what is left once queueing jitter is taken out.
+is what is left once queueing jitter is taken out. A replayed session stamps its blocks on
+the controller trace's clock, as its rows (drivers/replay/timeline.py): the offset is pinned
+to 0 there, since arrival times say nothing about an unpaced replay.
 """
 
 from __future__ import annotations
@@ -26,10 +28,20 @@ class SensorRing:
         self._offsets: deque[float] = deque(maxlen=OFFSET_WINDOW)
         self.channels: tuple[str, ...] = ()
         self.fs = 0.0
+        self.pinned: float | None = None
 
     @property
     def offset(self) -> float:
+        if self.pinned is not None:
+            return self.pinned
         return min(self._offsets) if self._offsets else 0.0
+
+    def covers(self, t: float) -> bool:
+        """The ring holds samples up to agent time `t` (a window ending there can be cut)."""
+        if not self._blocks:
+            return False
+        last = self._blocks[-1]
+        return last.t0 + last.duration + self.offset >= t
 
     def add(self, block: SampleBlock, received_at: float) -> None:
         if block.fs != self.fs or block.channels != self.channels:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from agent.detectors import electrical
-from agent.detectors.acoustic import sound_features
+from agent.detectors.acoustic import sound_features, tones_per_ampere
 from agent.detectors.baseline import Baseline, learn
 from agent.detectors.electrical import ThermalModel
 from agent.detectors.geometry import LiftGeometry
@@ -51,6 +52,9 @@ TRACE_PRE_S = 6.0  # electrical.trip_features compares against the 5 s before th
 THERMAL_HISTORY_S = 4 * 3600.0
 MIN_SEGMENT_S = 1.0  # vibration_features needs >= 1 s (as the analyze contract)
 LIMIT_CONFIRM = 3  # trips in a row over (or back under) a ride/noise limit to change level
+# An ended trip waits at most this long (controller time past its segment) for the sensor
+# samples of its segment: live blocks lag the controller by a read period or two.
+SENSOR_WAIT_S = 5.0
 
 
 @dataclass
@@ -81,6 +85,9 @@ class TripJob:
         if self.audio is not None and self.audio.shape[0] >= MIN_SEGMENT_S * self.audio_fs:
             laeq, tones = sound_features(self.audio, self.audio_fs)
             feats.update(tones)
+            # the drive current over the same segment: running bands are judged against a
+            # load change too (acoustic.py)
+            feats.update(tones_per_ampere(tones, self._segment_current()))
         trace_feats: dict[str, float] = {}
         if "speed_mps" in self.trace and self.trace["t"].size >= 4:
             trace_feats.update(electrical.trip_features(self.trace, self.trip))
@@ -89,6 +96,15 @@ class TripJob:
                                                            self.thermal)[0])
         feats.update(trace_feats)
         return TripResult(self.trip, self.speed_mps, feats, evidence, ride, laeq, trace_feats)
+
+    def _segment_current(self) -> float:
+        """Mean |drive current| over the sensor segment; nan without a current column."""
+        seg = self.trip.phase("constant") or self.trip.phase("peak")
+        cur = self.trace.get("current_a")
+        if seg is None or cur is None:
+            return math.nan
+        inside = (self.trace["t"] >= seg[0]) & (self.trace["t"] <= seg[1])
+        return float(np.mean(np.abs(cur[inside]))) if inside.any() else math.nan
 
 
 @dataclass
@@ -141,6 +157,7 @@ class WearStage:
         self._trace = TraceHistory(len(TRACE_COLUMNS) + 1, max(keep_s, THERMAL_HISTORY_S))
         self._keep_s = keep_s
         self._learning: list[list[tuple[float, dict[str, float]]]] = []  # per trip
+        self._waiting: deque[Trip] = deque()  # ended trips waiting for their sensor data
         self.trips = 0
         self.skipped = 0
         self.last: dict[str, WearFinding] = {}
@@ -159,16 +176,33 @@ class WearStage:
         if ring is not None:
             ring.add(block, received_at)
 
-    def feed(self, sample: ControllerSample) -> TripJob | None:
-        """Add one poll; returns the analysis job of a trip that just ended."""
+    def feed(self, sample: ControllerSample) -> list[TripJob]:
+        """Add one poll; returns the analysis jobs of trips whose sensor data is in."""
         speed = sample.get("speed_mps")
         if speed is None:
-            return None
+            return []
         row = (sample.t, *(_num(sample.get(c)) for c in TRACE_COLUMNS))
         self._trace.add(row)
         door = bool(sample.get("door_open_limit") or sample.get("door_open"))
         trip = self.segmenter.feed(sample.t, float(speed), door)
-        return None if trip is None else self._job(trip)
+        if trip is not None:
+            self._waiting.append(trip)
+        return self._ready(sample.t)
+
+    def _ready(self, now: float) -> list[TripJob]:
+        """A trip waits until every stream that delivers data holds its segment's samples,
+        or SENSOR_WAIT_S past the segment's end (a silent sensor costs only its features):
+        sensor blocks travel on their own thread and may arrive after the controller row
+        that ends the trip."""
+        out = []
+        while self._waiting:
+            trip = self._waiting[0]
+            seg = trip.phase("constant") or trip.phase("peak")
+            if seg is not None and now < seg[1] + SENSOR_WAIT_S and not all(
+                    ring.covers(seg[1]) for ring in self.rings.values() if ring.fs):
+                break
+            out.append(self._job(self._waiting.popleft()))
+        return out
 
     def _job(self, trip: Trip) -> TripJob:
         self.trips += 1
@@ -187,7 +221,9 @@ class WearStage:
                     # baseline learned from recordings is indexed by that figure
                     speed = float(np.mean(np.abs(trace["speed_mps"][inside])))
         thermal = self.baseline.thermal if self.baseline is not None else None
-        history = self._trace_arrays(-math.inf, math.inf) if thermal is not None else None
+        # the polls up to the trip's end: what the trip had when it ended, however long
+        # it waited for its sensor data
+        history = self._trace_arrays(-math.inf, trip.end) if thermal is not None else None
         return TripJob(trip, speed, accel, self.rings["accel"].fs, self.rings["accel"].channels,
                        audio, self.rings["audio"].fs, trace, self.geometry, history, thermal)
 
@@ -209,11 +245,12 @@ class WearStage:
         if not observations:
             self.skipped += 1
         elif self.baseline is None:
-            if self.learn_trips == 0:
-                return out  # waiting for a baseline file (see reload_baseline)
-            self._learning.append(observations)
-            if len(self._learning) >= self.learn_trips > 0:
-                self._finish_learning()
+            # learn_trips = 0: waiting for a baseline file (see reload_baseline); ride and
+            # noise limits need none and are judged below all the same
+            if self.learn_trips > 0:
+                self._learning.append(observations)
+                if len(self._learning) >= self.learn_trips:
+                    self._finish_learning()
         else:
             scores: dict[str, tuple[float, str]] = {}
             for speed, feats in observations:

@@ -21,6 +21,7 @@ from typing import Any
 from drivers.accel.source import Clock
 from drivers.controller.sample import ControllerSample
 from drivers.replay.recording import RecordingError
+from drivers.replay.timeline import ReplayTimeline
 
 # Names from the recording-format contract (ARCHITECTURE.md); names a register profile
 # decodes to are added at parse time, so a profile's new reading is replayable at once.
@@ -131,14 +132,19 @@ def read_controller_csv(path: str | os.PathLike[str]) -> ControllerTrace:
 
 
 class ControllerReplay:
-    """Plays a trace as `ControllerSample`s; trace time 0 maps to the clock at start."""
+    """Plays a trace as `ControllerSample`s; the first row maps to the clock at start, or,
+    in a session (`timeline`), rows keep their trace time and wait for the sensors."""
 
     def __init__(
-        self, trace: ControllerTrace, clock: Clock, *, loop: bool = False, realtime: bool = True
+        self, trace: ControllerTrace, clock: Clock, *, loop: bool = False, realtime: bool = True,
+        timeline: ReplayTimeline | None = None,
     ) -> None:
         if not trace.rows:
             raise RecordingError(f"{trace.source}: no rows to replay")
+        if timeline is not None and loop:
+            raise ValueError("a session replay does not loop (its recordings would not)")
         self.trace = trace
+        self.timeline = timeline
         self._clock = clock
         self._loop = loop
         self._realtime = realtime
@@ -155,11 +161,18 @@ class ControllerReplay:
     def read(self) -> list[ControllerSample]:
         out: list[ControllerSample] = []
         while not self.finished:
-            t_rel = self.trace.rows[self._i][0] - self._t_first + self._offset
-            if self._realtime and self._start + t_rel > self._clock():
-                break
-            out.append(ControllerSample(t=self._start + t_rel,
-                                        readings=dict(self.trace.rows[self._i][1])))
+            t_row = self.trace.rows[self._i][0]
+            if self.timeline is not None:  # a session: stamped with the trace's own clock
+                if not self.timeline.row_due(t_row):
+                    break
+                t = t_row
+                self.timeline.row_out(t_row)
+            else:
+                t_rel = t_row - self._t_first + self._offset
+                if self._realtime and self._start + t_rel > self._clock():
+                    break
+                t = self._start + t_rel
+            out.append(ControllerSample(t=t, readings=dict(self.trace.rows[self._i][1])))
             self._i += 1
             if self._i == len(self.trace.rows):
                 if self._loop and self._loop_len > 0:

@@ -12,6 +12,7 @@ Values in the sidecar's units are samples x `scale`.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -52,6 +53,15 @@ class Sidecar:
     vertical: str | None = None
     speed_mps: float | None = None
     lift: Mapping[str, float | int] = field(default_factory=dict)
+    # A session recording (one WAV over a whole capture, beside its controller trace) gives
+    # the time of its first sample on the trace's clock (the CSV's `t`, seconds) and the trace
+    # that says the car speed, instead of one speed_mps: trips are cut from that trace.
+    start_t: float | None = None
+    speed_source: str | None = None  # the controller CSV, relative to the sidecar's folder
+
+    @property
+    def is_session(self) -> bool:
+        return self.start_t is not None
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -64,6 +74,10 @@ class Sidecar:
             out["speed_mps"] = self.speed_mps
         if self.lift:
             out["lift"] = dict(self.lift)
+        if self.start_t is not None:
+            out["start_t"] = self.start_t
+        if self.speed_source is not None:
+            out["speed_source"] = self.speed_source
         return out
 
 
@@ -239,7 +253,34 @@ def parse_sidecar(obj: Any, source: str = "<sidecar>") -> Sidecar:
         ):
             raise RecordingError(f"{source}: lift.{k} = {v!r}: must be a positive {want.__name__}")
         lift[k] = want(v)
-    return Sidecar(kind, units, scale, tuple(channels), vertical, speed, lift)
+    start_t, speed_source = _session_fields(obj, source, speed)
+    return Sidecar(kind, units, scale, tuple(channels), vertical, speed, lift, start_t,
+                   speed_source)
+
+
+def _session_fields(obj: Mapping[str, Any], source: str, speed: float | None
+                    ) -> tuple[float | None, str | None]:
+    """start_t and speed_source come together: a time on a trace, and that trace."""
+    start_t = obj.get("start_t")
+    speed_source = obj.get("speed_source")
+    if start_t is None and speed_source is None:
+        return None, None
+    if start_t is None or speed_source is None:
+        have, missing = ("start_t", "speed_source") if speed_source is None else \
+            ("speed_source", "start_t")
+        raise RecordingError(f"{source}: {have} is given but {missing} is missing (a session "
+                             "recording needs both)")
+    if isinstance(start_t, bool) or not isinstance(start_t, (int, float)) or \
+            not math.isfinite(start_t):
+        raise RecordingError(f"{source}: start_t = {start_t!r}: must be a number (seconds on "
+                             "the controller trace's clock)")
+    if not isinstance(speed_source, str) or not speed_source.lower().endswith(".csv"):
+        raise RecordingError(f"{source}: speed_source = {speed_source!r}: must name the "
+                             "controller CSV")
+    if speed is not None:
+        raise RecordingError(f"{source}: speed_mps = {speed} contradicts speed_source = "
+                             f"{speed_source!r} (a session's speed comes from its trace)")
+    return float(start_t), speed_source
 
 
 def sidecar_path(wav: str | os.PathLike[str]) -> Path:
@@ -248,13 +289,10 @@ def sidecar_path(wav: str | os.PathLike[str]) -> Path:
 
 # --- files ----------------------------------------------------------------------------------
 
-def read_recording(path: str | os.PathLike[str]) -> Recording:
+def read_sidecar(path: str | os.PathLike[str]) -> Sidecar:
+    """The sidecar beside the WAV `path`, parsed (the WAV itself is not read)."""
     wav_path = Path(path)
     side_path = sidecar_path(wav_path)
-    try:
-        raw = wav_path.read_bytes()
-    except OSError as exc:
-        raise RecordingError(f"{wav_path}: cannot read: {exc.strerror}") from None
     try:
         side_obj = json.loads(side_path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -264,7 +302,17 @@ def read_recording(path: str | os.PathLike[str]) -> Recording:
         raise RecordingError(f"{side_path}: cannot read: {exc.strerror}") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise RecordingError(f"{side_path}: not valid JSON: {exc}") from None
-    side = parse_sidecar(side_obj, str(side_path))
+    return parse_sidecar(side_obj, str(side_path))
+
+
+def read_recording(path: str | os.PathLike[str]) -> Recording:
+    wav_path = Path(path)
+    side_path = sidecar_path(wav_path)
+    try:
+        raw = wav_path.read_bytes()
+    except OSError as exc:
+        raise RecordingError(f"{wav_path}: cannot read: {exc.strerror}") from None
+    side = read_sidecar(wav_path)
     wav = decode_wav(raw, str(wav_path))
     if wav.data.shape[1] != len(side.channels):
         raise RecordingError(
@@ -293,8 +341,7 @@ def write_recording(
         peak = float(np.max(np.abs(arr))) if arr.size else 0.0
         # just above the peak so the largest sample stays inside [-1, 1)
         scale = peak * (1 + 2**-14) if peak > 0 else 1.0
-    side = Sidecar(sidecar.kind, sidecar.units, scale, sidecar.channels, sidecar.vertical,
-                   sidecar.speed_mps, sidecar.lift)
+    side = dataclasses.replace(sidecar, scale=scale)
     parse_sidecar(side.to_json(), "sidecar to write")  # never write what we could not read
     wav_path = Path(path)
     atomic_write(wav_path, encode_wav(arr / scale, fs, fmt))

@@ -6,6 +6,15 @@ technician's capture would hold, in the recording format (ARCHITECTURE.md):
     OUT/tripNNN_audio.wav + .json      sound over the same phase
     OUT/restNNN_audio.wav + .json      sound while the car stands (speed 0), one per idle spell
 
+and with --session the whole run as a session recording: the trips are cut from the
+controller trace by whoever reads it (`liftguard analyze`, the agent's replay backends):
+
+    OUT/session_accel.wav + .json      accelerometer over the whole run
+    OUT/session_audio.wav + .json      sound over the whole run
+
+their sidecars giving start_t (the first sample's time on controller.csv's clock, `t`) and
+speed_source = "controller.csv".
+
 `TripCapture` is the reusable part: it steps a model, polls its readings like the agent does,
 segments trips from the polled speed, and hands back each finished trip with the sensor data of
 its constant-speed phase. The detection benchmark uses it too.
@@ -24,9 +33,12 @@ import numpy as np
 
 from agent.detectors.capture import CapturedTrip, TripBuffer
 from agent.errors import InputError
+from drivers.blocks import SampleBlock
 from drivers.replay.controller_csv import CONTRACT_COLUMNS
 from drivers.replay.recording import Sidecar, atomic_write, write_recording
 
+# sensor data of the whole run stays in memory until written (~100 kB per simulated second)
+SESSION_MAX_S = 3600.0
 CSV_COLUMNS = ("speed_mps", "current_a", "dc_bus_v", "output_hz", "heatsink_c", "ambient_c",
                "load_pct", "floor", "door_open", "fault_code")
 
@@ -34,11 +46,14 @@ CSV_COLUMNS = ("speed_mps", "current_a", "dc_bus_v", "output_hz", "heatsink_c", 
 class TripCapture:
     """Steps `model` by `poll_s`, polls its readings like the agent, yields finished trips."""
 
-    def __init__(self, model: Any, poll_s: float = 0.1) -> None:
+    def __init__(self, model: Any, poll_s: float = 0.1, keep_blocks: bool = False) -> None:
         self.model = model
         self.poll_s = poll_s
         self.rows: list[tuple[float, dict[str, Any]]] = []
         self.buffer = TripBuffer()
+        # every sensor block of the run, for a session recording
+        self.blocks: dict[str, list[SampleBlock]] | None = (
+            {"accel": [], "audio": []} if keep_blocks else None)
 
     def run(self, duration_s: float, keep_rows: bool = True) -> Iterator[CapturedTrip]:
         end = self.model.t + duration_s
@@ -53,6 +68,8 @@ class TripCapture:
                 self.rows.append((t, {k: r[k] for k in CONTRACT_COLUMNS if k in r}))
             for b in self.model.drain_blocks():
                 self.buffer.add_block(b)
+                if self.blocks is not None and b.stream in self.blocks:
+                    self.blocks[b.stream].append(b)
             got = self.buffer.poll(t, r)
             if got is not None:
                 yield got
@@ -94,6 +111,29 @@ def write_trip(out: Path, k: int, cap: CapturedTrip, model: Any) -> list[Path]:
     return paths
 
 
+def write_session(out: Path, blocks: dict[str, list[SampleBlock]], model: Any,
+                  csv_name: str = "controller.csv") -> list[Path]:
+    """One WAV per stream over the whole run; start_t on the trace's clock (the model's t,
+    which the CSV's rows carry too)."""
+    paths = []
+    lift = lift_json(model)
+    for stream, got in blocks.items():
+        if not got:
+            continue
+        for a, b in zip(got, got[1:], strict=False):
+            if b.dropped or abs(b.t0 - (a.t0 + a.duration)) > 0.5 / a.fs:
+                raise InputError(f"sim record --session: {stream} samples missing at "
+                                 f"t = {b.t0:.3f} s (a session must be continuous)")
+        data = np.concatenate([b.data for b in got])
+        side = (Sidecar("accel", "m/s^2", 1.0, got[0].channels, "z", None, lift,
+                        got[0].t0, csv_name) if stream == "accel" else
+                Sidecar("audio", "Pa", 1.0, got[0].channels, None, None, lift, got[0].t0,
+                        csv_name))
+        paths.append(write_recording(out / f"session_{stream}.wav", data, int(got[0].fs),
+                                     side))
+    return paths
+
+
 def write_csv(path: Path, rows: list[tuple[float, dict[str, Any]]]) -> None:
     cols = [c for c in CSV_COLUMNS if any(c in r for _, r in rows)]
     buf = io.StringIO()
@@ -129,6 +169,10 @@ def configure_record(sub: Any) -> None:
     p.add_argument("--inject", action="append", default=[], metavar="NAME=VALUE",
                    help="inject a fault from the start, e.g. rope_wear=0.3 (repeatable)")
     p.add_argument("--poll", type=float, default=0.1, help="controller poll period, s (0.1)")
+    p.add_argument("--session", action="store_true",
+                   help="also write the whole run as session_accel.wav and session_audio.wav "
+                   "(sidecar start_t on controller.csv's clock); at most "
+                   f"{SESSION_MAX_S:.0f} s")
 
 
 def run_record(args: argparse.Namespace) -> int:
@@ -139,6 +183,9 @@ def run_record(args: argparse.Namespace) -> int:
         raise InputError(f"--duration = {args.duration}: must be 1 s .. 7 days")
     if not 0.01 <= args.poll <= 5.0:
         raise InputError(f"--poll = {args.poll}: must be 0.01 .. 5 s")
+    if args.session and args.duration > SESSION_MAX_S:
+        raise InputError(f"--duration = {args.duration}: a --session recording is held in "
+                         f"memory until written, at most {SESSION_MAX_S:.0f} s")
     model = ElevatorModel(load_params(args.config, args.set, "random"), seed=args.seed)
     for name, value in parse_assignments(args.inject, "--inject").items():
         model.inject(name, value)
@@ -147,10 +194,12 @@ def run_record(args: argparse.Namespace) -> int:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError(f"{out}: cannot create: {exc.strerror}") from None
-    cap = TripCapture(model, args.poll)
+    cap = TripCapture(model, args.poll, keep_blocks=args.session)
     files = 0
     for k, trip in enumerate(cap.run(args.duration), start=1):
         files += len(write_trip(out, k, trip, model))
     write_csv(out / "controller.csv", cap.rows)
+    if cap.blocks is not None:
+        files += len(write_session(out, cap.blocks, model))
     print(f"sim record: {files} recordings and controller.csv ({len(cap.rows)} rows) in {out}")
     return 0
