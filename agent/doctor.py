@@ -74,6 +74,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def check_port(cfg: Any) -> list[Check]:
+    if cfg["controller"]["backend"] == "replay":
+        return [Check("port", "ok", "controller backend = replay: no serial port is used")]
     port = cfg["controller"]["port"]
     if "://" in port:
         return [Check("port", "ok", f"{port} is a pyserial URL (no device file to check)")]
@@ -104,6 +106,8 @@ def check_controller(cfg: Any) -> list[Check]:
     from drivers.controller.profile import load_profile
 
     c = cfg["controller"]
+    if c["backend"] == "replay":
+        return check_controller_replay(cfg)
     profile = load_profile(c["profile"])
     with ControllerClient(LinkSettings.from_config(c)) as client:
         poller = Poller(client, profile, period_s=0.0, deadline_s=2.0,
@@ -130,6 +134,37 @@ def check_controller(cfg: Any) -> list[Check]:
                   f"slowest {ms:.0f} ms)", "check termination and biasing of the RS-485 line")]
 
 
+def check_controller_replay(cfg: Any) -> list[Check]:
+    """The trace to replay exists and parses, has the speed to cut trips from, and the
+    [accel]/[noise] session recordings replayed with it belong to it."""
+    from agent.errors import InputError
+    from drivers.replay.controller_csv import read_controller_csv
+    from drivers.replay.recording import read_recording
+    from drivers.replay.session import check_in_session
+
+    path = cfg["controller"]["replay_file"]
+    fix = "point controller.replay_file at a controller CSV (`liftguard sim record` writes one)"
+    if not path:
+        return [Check("controller", "FAIL", "backend = replay but replay_file is empty", fix)]
+    try:
+        trace = read_controller_csv(path)
+        if not trace.rows:
+            return [Check("controller", "FAIL", f"{path}: no rows to replay", fix)]
+        for name in ("accel", "noise"):
+            sec = cfg[name]
+            if sec["backend"] == "replay" and sec["replay_file"]:
+                rec = read_recording(sec["replay_file"])
+                if rec.sidecar.is_session:
+                    check_in_session(rec, trace, path)
+    except InputError as exc:
+        return [Check("controller", "FAIL", str(exc), fix)]
+    found = f"{path}: {len(trace.rows)} rows over {trace.duration:.0f} s"
+    if "speed_mps" not in trace.columns:
+        return [Check("controller", "warn", f"{found}, no speed_mps column",
+                      "without the car speed no trip is cut: wear detectors stay idle")]
+    return [Check("controller", "ok", f"{found} to replay")]
+
+
 def check_sensors(cfg: Any) -> list[Check]:
     from drivers.accel import open_accel
     from drivers.noise import open_noise
@@ -142,6 +177,9 @@ def check_sensors(cfg: Any) -> list[Check]:
             continue
         if cfg[name]["backend"] == "modbus":
             out.append(Check(name, "ok", "Modbus meter: read with the controller's bus"))
+            continue
+        if cfg[name]["backend"] == "replay":
+            out.append(_check_sensor_replay(cfg, name))
             continue
         src = opener()
         assert src is not None
@@ -167,6 +205,22 @@ def check_sensors(cfg: Any) -> list[Check]:
         else:
             out.append(Check(name, "ok", f"{rate:.0f} samples/s (nominal {fs:.0f})"))
     return out
+
+
+def _check_sensor_replay(cfg: Any, name: str) -> Check:
+    from agent.errors import LiftguardError
+    from drivers.replay.open import open_replay
+
+    path = cfg[name]["replay_file"]
+    try:
+        src = open_replay(cfg[name], name, time.monotonic)
+    except LiftguardError as exc:
+        return Check(name, "FAIL", str(exc), f"point {name}.replay_file at a WAV with its "
+                     "sidecar JSON (`liftguard sim record` writes them)")
+    rec = src.recording
+    src.close()
+    start = f", from t = {rec.sidecar.start_t} s on its trace" if rec.sidecar.is_session else ""
+    return Check(name, "ok", f"{path}: {rec.duration:.1f} s at {rec.fs:.0f} Hz to replay{start}")
 
 
 def check_broker(cfg: Any) -> list[Check]:

@@ -95,3 +95,53 @@ def test_broker_with_the_right_tls_files_is_ok(tmp_path, tls_broker, test_pki):
         "cert_file": str(test_pki.clients["s1.L1"].cert),
         "key_file": str(test_pki.clients["s1.L1"].key)}))
     assert c.status == "ok" and "TLS handshake ok" in c.found
+
+
+def replay_files(tmp_path: Path, start_t: float = 0.0) -> tuple[Path, Path]:
+    """A 3-row controller trace and a 2 s accel session recording beside it."""
+    import numpy as np
+
+    from drivers.replay.recording import Sidecar, write_recording
+
+    trace = tmp_path / "controller.csv"
+    trace.write_text("t,speed_mps\n0.0,0\n1.0,0.5\n2.0,0\n")
+    side = Sidecar("accel", "m/s^2", 1.0, ("x", "y", "z"), "z", None, {}, start_t,
+                   "controller.csv")
+    wav = write_recording(tmp_path / "session_accel.wav", np.zeros((800, 3)), 400, side)
+    return trace, wav
+
+
+def test_replayed_controller_needs_no_port_and_its_trace_is_checked(tmp_path):
+    trace, wav = replay_files(tmp_path)
+    cfg = cfg_for(tmp_path, controller={"backend": "replay", "replay_file": str(trace),
+                                        "port": str(tmp_path / "ttyAMA0")},
+                  accel={"backend": "replay", "replay_file": str(wav)})
+    [port] = doctor.check_port(cfg)
+    assert port.status == "ok" and "replay" in port.found
+    [c] = doctor.check_controller(cfg)
+    assert c.status == "ok" and "3 rows over 2 s" in c.found
+    accel, noise = doctor.check_sensors(cfg)
+    assert accel.status == "ok" and "2.0 s at 400 Hz" in accel.found and noise.status == "ok"
+
+
+def test_replayed_controller_trace_that_does_not_parse_fails_naming_the_line(tmp_path):
+    bad = tmp_path / "controller.csv"
+    bad.write_text("t,speed_mps\n0.0,0\n1.0,fast\n")
+    [c] = doctor.check_controller(cfg_for(tmp_path, controller={
+        "backend": "replay", "replay_file": str(bad)}))
+    assert c.status == "FAIL" and f"{bad}:3: column 'speed_mps'" in c.found
+
+
+def test_replayed_controller_trace_that_is_missing_fails(tmp_path):
+    [c] = doctor.check_controller(cfg_for(tmp_path, controller={
+        "backend": "replay", "replay_file": str(tmp_path / "nope.csv")}))
+    assert c.status == "FAIL" and "nope.csv: cannot read" in c.found
+
+
+def test_session_recording_outside_the_trace_fails_naming_start_t(tmp_path):
+    trace, wav = replay_files(tmp_path, start_t=100.0)
+    [c] = doctor.check_controller(cfg_for(
+        tmp_path, controller={"backend": "replay", "replay_file": str(trace)},
+        accel={"backend": "replay", "replay_file": str(wav)}))
+    assert c.status == "FAIL" and "session_accel.json: start_t = 100.0" in c.found
+    assert "does not overlap" in c.found
