@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from agent.detectors.acoustic import TONE_PREFIX, tone_scores
 from agent.detectors.baseline import Baseline, spec_for
 from agent.detectors.evidence import EvidenceBook
 from agent.detectors.severity import Thresholds
@@ -62,10 +63,18 @@ def wear_scores(
     of a lift followed trip by trip), a slow-wear feature scores the evidence accumulated over
     its recent trips instead of this trip alone (evidence.py)."""
     out: dict[str, tuple[float, str]] = {}
+    zs = {}
     for name, value in features.items():
         z = baseline.score(name, speed_mps, value)
-        if z is None:
-            continue
+        if z is not None:
+            zs[name] = z
+    # tone bands: judged against both a load change and no change (acoustic.py)
+    tones = tone_scores(zs, running=baseline.bin_of(speed_mps) != "0")
+    for name, z in zs.items():
+        if name.startswith(TONE_PREFIX):
+            if name not in tones:
+                continue
+            z = tones[name]
         kind = spec_for(name).kind
         if kind not in WEAR_KINDS:
             continue  # kept in the baseline as evidence, not scored
