@@ -59,10 +59,12 @@ RELEASE = [
     "uplink.client = None", "box.uplink = None\nuplink = None",
     "box.outbox = None\nalarms.outbox = None\noutbox = None",
     "box.master = None\nmaster = None", "box.features = None\nbox.readings = None",
+    "box.mic = None\nmic = None", "box.accel = None\naccel = None",
     "box = None\nalarms = None",
     "import sys\nfor _m in [k for k in sys.modules if k.startswith('lg')]:\n"
     "    del sys.modules[_m]\nfor _g in ['ADXL345', 'AlarmBook', 'Box', 'RtuMaster', "
-    "'with_crc', 'Outbox', 'check_profile', 'check_config', 'load_json', 'Uplink']:\n"
+    "'with_crc', 'Outbox', 'check_profile', 'check_config', 'load_json', 'Uplink', "
+    "'Microphone']:\n"
     "    globals().pop(_g, None)",
 ]
 TURN = """
@@ -249,9 +251,15 @@ def main() -> int:
           f"MicroPython/CPython {f['pure_mp_ms'] / f['pure_cpython_ms']:.1f}x")
     print(f"Ed25519 verify: MicroPython {e['mp_ms']:.0f} ms (valid={e['ok']}), CPython same code "
           f"{e['cpython_ms']:.1f} ms, OpenSSL {e['openssl_ms']:.3f} ms")
+    for name, h in (("pure", h_pure), ("ulab", h_ulab)):
+        verdict = "meets" if h["own_peak_kib"] <= GOAL_KIB else "MISSES"
+        print(f"{name}: firmware peak {h['own_peak_kib']:.1f} KiB {verdict} the {GOAL_KIB} KiB "
+              f"goal ({h['own_peak_kib'] / GOAL_KIB:.2f} of it)")
     print("summary: "
           f"mpy_firmware_heap_kib={h_ulab['own_kib']:.1f} "
           f"mpy_firmware_peak_kib={h_ulab['own_peak_kib']:.1f} "
+          f"mpy_firmware_peak_kib_ulab={h_ulab['own_peak_kib']:.1f} "
+          f"mpy_firmware_peak_kib_pure={h_pure['own_peak_kib']:.1f} "
           f"mpy_firmware_heap_pure_kib={h_pure['own_kib']:.1f} "
           f"mpy_live_heap_kib={h_ulab['live_kib']:.1f} "
           f"mpy_live_heap_pure_kib={h_pure['live_kib']:.1f} "

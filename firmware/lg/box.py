@@ -30,7 +30,8 @@ class Box:
 
         from lg.adxl345 import SCALE
 
-        self.welch = WelchPSD(n, a["odr_hz"], channels=3, use_ulab=use_ulab, scale=SCALE)
+        self.welch = WelchPSD(n, a["odr_hz"], channels=3, use_ulab=use_ulab, scale=SCALE,
+                              counts=True)
         self.xyz = [array("h", bytes(2 * n)) for _ in range(3)]  # raw counts: half of floats
         if mic is not None and mic.fft is None and mic.samples == n:
             mic.fft = self.welch.fft  # one FFT plan (tables, buffers) for both sensors

@@ -24,6 +24,11 @@ import math
 from array import array
 
 from lg.fft import RealFFT, _np, hann
+from lg.fixfft import FixedFFT
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # mypy only; MicroPython has no typing module
+    from typing import Any
 
 ORDER_TOLERANCE = 0.05  # as agent/detectors/vibration.py: speed-register and lay-length error
 
@@ -34,18 +39,25 @@ def db(power: float) -> float:
 
 class WelchPSD:
     def __init__(self, n: int, fs: float, channels: int = 1, use_ulab: bool = True,
-                 scale: float = 1.0) -> None:
+                 scale: float = 1.0, counts: bool = False) -> None:
         """`scale` converts the samples given to add() to units (e.g. m/s^2 per ADXL345
-        count), so the frames can stay raw 16-bit counts: half the RAM of floats."""
+        count), so the frames can stay raw 16-bit counts: half the RAM of floats. With
+        `counts` (the samples are integers) and no ulab, frames go through the integer
+        block-floating-point FFT (fixfft.py), which allocates nothing per sample or bin."""
         self.n, self.fs, self.channels, self.scale = n, fs, channels, scale
-        self.fft = RealFFT(n, use_ulab)
-        self.window = hann(n)
-        self.s2 = sum(w * w for w in self.window)
+        self.fixed = counts and not (_np is not None and use_ulab)
+        self.fft: Any = FixedFFT(n) if self.fixed else RealFFT(n, use_ulab)
+        if isinstance(self.fft, FixedFFT):
+            self.s2 = self.fft.s2  # of the Q14 window the frames are really multiplied by
+        else:
+            self.window = hann(n)
+            self.s2 = sum(w * w for w in self.window)
         if self.fft.ulab:  # whole-frame arithmetic in C: no Python float per sample
             self.window = _np.array(self.window)
             self.sum = _np.zeros(n // 2 + 1)
         else:
-            self.frame = array("f", bytes(4 * n))
+            if not self.fixed:
+                self.frame = array("f", bytes(4 * n))
             self.sum = array("f", bytes(4 * (n // 2 + 1)))
         self.frames = 0
         self._k2_cache: float | None = None
@@ -68,6 +80,9 @@ class WelchPSD:
         if self.fft.ulab:
             self._add_ulab(samples)
             return
+        if self.fixed:
+            self._add_fixed(samples)
+            return
         n, frame, w, scale = self.n, self.frame, self.window, self.scale
         mean = sum(samples) / n
         sq, peak = 0.0, self.peak
@@ -85,6 +100,34 @@ class WelchPSD:
         s = self.sum
         for k in range(len(s)):
             s[k] += p[k]
+        self.frames += 1
+        self._k2_cache = None
+
+    def _add_fixed(self, samples) -> None:
+        """Integer counts: sums in small integers (no heap), one FFT in block floating
+        point; only the per-frame totals and the accumulation into `sum` are floats."""
+        n, scale = self.n, self.scale
+        total = sum(samples)
+        sq = 0
+        for v in samples:
+            sq += v * v
+        hi, lo = max(samples), min(samples)
+        exact = total / n
+        self.sq += (sq - total * exact) * scale * scale
+        self.count += n
+        a = max(hi - exact, exact - lo) * scale
+        if a > self.peak:
+            self.peak = a
+        # The window is applied around the mean rounded to a count: the residue (< 1/2
+        # count of DC) stays in bins 0-1, far below any band a feature reads.
+        mean = (2 * total + n) // (2 * n)
+        fft = self.fft
+        up = fft.window(samples, mean, max(hi - mean, mean - lo))
+        e = fft.run(fft.frame)
+        f = 4.0 ** (e - up) * scale * scale
+        p, s = fft.power, self.sum
+        for k in range(len(s)):
+            s[k] += p[k] * f
         self.frames += 1
         self._k2_cache = None
 

@@ -6,15 +6,16 @@ through the microphone's sensitivity (dBFS at 94 dB SPL, the datasheet figure; I
 -26 dBFS), and the A-weighted level the Pi's noise detector uses (agent/detectors/acoustic.py):
 L_Aeq of the block in dB(A) re 20 uPa, from its Hann-windowed power spectrum weighted bin by
 bin with |A(f)|^2 of IEC 61672-1:2013 Annex E (E.6), the same formula as
-agent/detectors/spectra.py's a_weighting_gain. The 24-bit samples are exact in float32, so
-one float array holds the block; the FFT is shared with the accelerometer's when the lengths
-match (box.py), the A gains are computed once per sample rate.
+agent/detectors/spectra.py's a_weighting_gain. Without ulab the block goes through the
+integer FFT (fixfft.py), so a level costs no float per sample. The FFT is shared with the
+accelerometer's when the lengths match (box.py); the A gains are computed once.
 """
 
 import math
 from array import array
 
 from lg.fft import RealFFT, _np
+from lg.fixfft import FixedFFT
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # mypy only; MicroPython has no typing module
@@ -44,7 +45,7 @@ class Microphone:
         self.samples = samples
         self.sensitivity = sensitivity_dbfs
         self.rate = rate_hz
-        self.buf = array("f", bytes(4 * samples))
+        self.buf = array("i", bytes(4 * samples))
         self.fft = fft
         self.gains: Any = None
 
@@ -75,28 +76,32 @@ class Microphone:
         return self._spl(ms)
 
     def level_a(self) -> float:
-        """L_Aeq of the whole captured block in dB(A) SPL (DC removed). Overwrites the block
-        with its windowed samples."""
+        """L_Aeq of the whole captured block in dB(A) SPL (DC removed)."""
         n, buf = self.samples, self.buf
         if self.fft is None:
-            self.fft = RealFFT(n)
+            self.fft = RealFFT(n) if _np is not None else FixedFFT(n)
         if self.gains is None:
             df = self.rate / n
             self.gains = array("f", (a_gain(k * df) for k in range(n // 2 + 1)))
-        mean = sum(buf) / n
-        s2 = 0.0
-        for i in range(n):  # periodic Hann, as fft.hann: no second 4 KiB table for it
-            w = 0.5 - 0.5 * math.cos(2 * math.pi * i / n)
-            buf[i] = (buf[i] - mean) * w
-            s2 += w * w
-        p = self.fft.run(buf)
-        g = self.gains
-        m = n // 2
-        if self.fft.ulab:
-            weighted = 2 * float(_np.sum(p * _np.array(g))) - p[0] * g[0] - p[m] * g[m]
-        else:
+        fft, g, m = self.fft, self.gains, n // 2
+        if fft.ulab:  # whole-block arithmetic in C
+            np = _np
+            x = np.array(buf, dtype=np.float)
+            x -= np.mean(x)
+            w = 0.5 - 0.5 * np.cos(np.arange(n) * (2 * math.pi / n))  # periodic Hann
+            x *= w
+            p = fft.power_nd(x)
+            s2 = float(np.sum(w * w))
+            weighted = 2 * float(np.sum(p * np.array(g))) - p[0] * g[0] - p[m] * g[m]
+        else:  # integers through the block-floating-point FFT: no float per sample
+            total = sum(buf)
+            mean = (2 * total + n) // (2 * n)
+            up = fft.window(buf, mean, max(max(buf) - mean, mean - min(buf)))
+            f = 4.0 ** (fft.run(fft.frame) - up)
+            p, s2 = fft.power, fft.s2
             weighted = p[0] * g[0] + p[m] * g[m]
             for k in range(1, m):
                 weighted += 2 * p[k] * g[k]
+            weighted *= f
         # Parseval for a windowed one-sided spectrum: mean square = sum c_k |X_k|^2 / (n S2)
         return self._spl(weighted / (n * s2))[1]

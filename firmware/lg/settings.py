@@ -16,41 +16,43 @@ class SettingsError(Exception):
     pass
 
 
-def rules() -> dict:
-    """key path -> (types, lo, hi); None bounds are unchecked. Built when needed, not kept:
-    after boot the table is garbage, and RAM is the board's scarcest resource."""
-    return {
-        "device.site": (str, None, None),
-        "device.lift": (str, None, None),
-        "controller.uart_id": (int, 1, 2),
-        "controller.tx": (int, 0, 48),
-        "controller.rx": (int, 0, 48),
-        "controller.de_pin": (int, -1, 48),
-        "controller.baud": (int, 1200, 115200),
-        "controller.bits_per_char": (int, 10, 12),
-        "controller.unit": (int, 1, 247),
-        "controller.poll_s": ((int, float), 0.0, 60.0),
-        "controller.timeout_ms": (int, 10, 10000),
-        "controller.retries": (int, 0, 10),
-        "accel.odr_hz": (int, 100, 3200),
-        "accel.fft_n": (int, 256, 2048),
-        "accel.frames": (int, 1, 64),
-        "mic.rate_hz": (int, 8000, 48000),
-        "mic.sensitivity_dbfs": ((int, float), -80.0, 0.0),
-        "lift.roping": (int, 1, 4),
-        "lift.rope_strands": (int, 3, 36),
-        "lift.rope_lay_length_m": ((int, float), 0.01, 0.5),
-        "lift.sheave_diameter_m": ((int, float), 0.1, 2.0),
-        "mqtt.host": (str, None, None),
-        "mqtt.port": (int, 1, 65535),
-        "mqtt.tls": (bool, None, None),
-        "mqtt.client_id": (str, None, None),
-        "mqtt.keepalive_s": (int, 5, 3600),
-        "outbox.max_messages": (int, 10, 5000),
-        "alarms.resend_interval_s": ((int, float), 1.0, 86400.0),
-        "telemetry_s": ((int, float), 1.0, 86400.0),
-        "wdt_timeout_ms": (int, 1000, 60000),
-    }
+def rules() -> tuple:
+    """(key path, types, lo, hi), checked in this order (a tuple: MicroPython's dict does
+    not keep insertion order, and the first problem is the one reported); None bounds are
+    unchecked. Built when needed, not kept: after boot the table is garbage, and RAM is the
+    board's scarcest resource."""
+    return (
+        ("device.site", str, None, None),
+        ("device.lift", str, None, None),
+        ("controller.uart_id", int, 1, 2),
+        ("controller.tx", int, 0, 48),
+        ("controller.rx", int, 0, 48),
+        ("controller.de_pin", int, -1, 48),
+        ("controller.baud", int, 1200, 115200),
+        ("controller.bits_per_char", int, 10, 12),
+        ("controller.unit", int, 1, 247),
+        ("controller.poll_s", (int, float), 0.0, 60.0),
+        ("controller.timeout_ms", int, 10, 10000),
+        ("controller.retries", int, 0, 10),
+        ("accel.odr_hz", int, 100, 3200),
+        ("accel.fft_n", int, 256, 2048),
+        ("accel.frames", int, 1, 64),
+        ("mic.rate_hz", int, 8000, 48000),
+        ("mic.sensitivity_dbfs", (int, float), -80.0, 0.0),
+        ("lift.roping", int, 1, 4),
+        ("lift.rope_strands", int, 3, 36),
+        ("lift.rope_lay_length_m", (int, float), 0.01, 0.5),
+        ("lift.sheave_diameter_m", (int, float), 0.1, 2.0),
+        ("mqtt.host", str, None, None),
+        ("mqtt.port", int, 1, 65535),
+        ("mqtt.tls", bool, None, None),
+        ("mqtt.client_id", str, None, None),
+        ("mqtt.keepalive_s", int, 5, 3600),
+        ("outbox.max_messages", int, 10, 5000),
+        ("alarms.resend_interval_s", (int, float), 1.0, 86400.0),
+        ("telemetry_s", (int, float), 1.0, 86400.0),
+        ("wdt_timeout_ms", int, 1000, 60000),
+    )
 
 
 def load_json(path: str):
@@ -66,7 +68,7 @@ def load_json(path: str):
 def check_config(cfg, where: str = "config.json") -> dict:
     if not isinstance(cfg, dict):
         raise SettingsError(f"{where}: must be a JSON object")
-    for path, (types, lo, hi) in rules().items():
+    for path, types, lo, hi in rules():
         node: Any = cfg
         for part in path.split("."):
             if not isinstance(node, dict) or part not in node:

@@ -47,7 +47,7 @@ def prepare(flash: Path, readings: dict[str, Any] | None = None, **firmware: Any
 
 
 SCRIPT = """
-import gc, json, math, machine
+import gc, json, math, machine, struct
 from array import array
 from fake_clock import FakeClock
 from adxl345_model import ADXL345Model
@@ -55,6 +55,7 @@ from memory_broker import MemoryBroker
 from lg.adxl345 import ADXL345
 from lg.alarms import AlarmBook
 from lg.box import Box
+from lg.mic import Microphone
 from lg.modbus_rtu import RtuMaster, with_crc
 from lg.outbox import Outbox
 from lg.registers import check_profile
@@ -109,7 +110,15 @@ uplink = Uplink(outbox, broker.transport, clock, cfg['device']['site'], cfg['dev
                 m['client_id'], m['keepalive_s'], m['backoff_min_s'], m['backoff_max_s'],
                 m['inflight'])
 alarms = AlarmBook(outbox, clock)
-box = Box(cfg, profile, master, outbox, uplink, alarms, clock, accel, None, None, None,
+# the microphone hears a steady 1 kHz tone at 84 dB SPL (-36 dBFS at -26 dBFS sensitivity)
+i2s = machine.I2S(0)
+i2s.loop = True
+_amp = 8388607 * 10 ** (-36 / 20)  # peak of a -36 dBFS sine (0 dBFS: full-scale sine)
+i2s.source = b''.join(struct.pack('<i', int(_amp * math.sin(
+    2 * math.pi * 1000 * i / cfg['mic']['rate_hz'])) << 8) for i in range(cfg['accel']['fft_n']))
+del _amp
+mic = Microphone(i2s, cfg['accel']['fft_n'], cfg['mic']['sensitivity_dbfs'], cfg['mic']['rate_hz'])
+box = Box(cfg, profile, master, outbox, uplink, alarms, clock, accel, mic, None, None,
           machine.WDT(timeout=cfg['wdt_timeout_ms']), use_ulab=USE_ULAB)
 
 

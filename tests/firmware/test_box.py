@@ -37,6 +37,8 @@ def test_every_published_message_validates_against_the_agents_schemas(tmp_path):
     for topic, payload in out["published"]:
         validate(topic.split("/", 4)[4], payload.encode())
     assert _on(out, "telemetry") and _on(out, "telemetry")[0]["values"]["speed_mps"] == 1.6
+    # the microphone's 1 kHz tone at 84 dB SPL reads 84 dB(A): A-weighting is 0 dB at 1 kHz
+    assert _on(out, "telemetry")[0]["values"]["sound_dba"] == pytest.approx(84.0, abs=0.1)
 
 
 def test_trapped_passenger_raises_a_critical_alarm_and_an_event(tmp_path):

@@ -141,7 +141,11 @@ class I2S:
         self.source = b""
         self.pos = 0
 
+    loop = False  # True: the source repeats, a microphone that never runs dry
+
     def readinto(self, buf):
+        if self.loop and self.pos >= len(self.source):
+            self.pos = 0
         n = min(len(buf), len(self.source) - self.pos)
         buf[:n] = self.source[self.pos:self.pos + n]
         self.pos += n
