@@ -199,3 +199,19 @@ def test_the_boards_maintenance_trail_verifies_with_the_pis_checker(both):
     # the published copies are the records on flash, hash for hash
     assert [e["detail"]["hash"] for e in events[1:]] == [
         json.loads(line)["hash"] for line in trail.splitlines()]
+
+
+def test_answers_to_rejected_commands_are_rate_limited_as_on_the_pi(tmp_path):
+    got = result(f"NOW = {NOW}\nPUB = {public_line(OPERATOR.public_key())!r}\n" + BOARD + """
+answered = [bool(cmds.handle(b'not json')) for _ in range(32)]
+clock.advance_ms(61000)
+answered.append(bool(cmds.handle(b'not json')))
+msgs = [[ob.get(n)[0], json.loads(ob.get(n)[1])] for n in ob.pending()]
+print(json.dumps([answered, msgs]))
+""", flash=tmp_path / "flash")
+    answered, msgs = got
+    assert answered == [True] * 30 + [False, False, True]
+    events = [validate(ch, b) for ch, b in msgs if ch == "event"]
+    assert [(e["kind"], e["detail"]) for e in events] == [
+        ("commands_suppressed", {"rejected_unanswered": 2, "window_s": 60.0})]
+    assert sum(ch == "cmd/result" for ch, _ in msgs) == 31
