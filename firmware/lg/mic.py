@@ -54,11 +54,12 @@ class Microphone:
         n = self.i2s.readinto(self.raw) // 4
         b, out = self.raw, self.buf
         for i in range(n):
+            # The 24 significant bits are the slot's top three bytes (the low byte is zero):
+            # assembled as a 24-bit value they stay a small int, where the whole 32-bit word
+            # would be a heap-allocated big one on a 32-bit port.
             k = 4 * i
-            v = b[k] | b[k + 1] << 8 | b[k + 2] << 16 | b[k + 3] << 24
-            if v & 0x80000000:
-                v -= 0x100000000
-            out[i] = v >> 8  # 24 significant bits
+            v = b[k + 1] | b[k + 2] << 8 | b[k + 3] << 16
+            out[i] = v - 0x1000000 if v & 0x800000 else v
         return n
 
     def _spl(self, ms: float) -> tuple:
