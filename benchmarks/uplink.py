@@ -39,7 +39,13 @@ from agent.uplink import UplinkSettings  # noqa: E402
 from agent.uplink.pipeline import AlarmPipeline  # noqa: E402
 from tests.support.mosquitto import Mosquitto  # noqa: E402
 from tests.support.subscriber import Subscriber  # noqa: E402
-from tests.uplink.reliability import drain, kill9_cycles, write_config  # noqa: E402
+from tests.uplink.reliability import (  # noqa: E402
+    alarm_ids,
+    broker_restart_cycles,
+    drain,
+    kill9_cycles,
+    write_config,
+)
 
 EVIDENCE = {"speed_mps": 2.31, "rated_mps": 1.75, "ratio": 1.32, "floor": 7,
             "note": "x" * 200}
@@ -168,42 +174,12 @@ def broker_restarts(directory: Path, broker: Mosquitto, restarts: int) -> dict[s
                       trusted_keys=None, resend_interval_s=1.0)
     p.start()
     p.uplink.wait_online(10)
-    raised: list[str] = []
-    stop = threading.Event()
-
-    def raiser() -> None:
-        n = 0
-        while not stop.is_set():
-            raised.append(p.alarms.raise_("door_fault", f"r{n}", "warning").alarm_id)
-            n += 1
-            time.sleep(0.01)
-
-    t = threading.Thread(target=raiser)
-    t.start()
-    reconnect: list[float] = []
-    try:
-        for _ in range(restarts):
-            time.sleep(rng.uniform(0.1, 0.5))
-            broker.kill()
-            time.sleep(rng.uniform(0.1, 1.0))
-            before = len(p.uplink.connected_at)
-            broker.start()
-            up = time.monotonic()
-            deadline = up + cap + 5.0 + 30.0
-            while len(p.uplink.connected_at) == before and time.monotonic() < deadline:
-                time.sleep(0.005)
-            if len(p.uplink.connected_at) > before:
-                reconnect.append(p.uplink.connected_at[before] - up)
-            else:
-                reconnect.append(float("inf"))
-    finally:
-        stop.set()
-        t.join()
-    seen = lambda ms: {m.body["alarm_id"] for m in ms if m.channel == "alarm"}  # noqa: E731
-    sub.wait_for(lambda ms: seen(ms) >= set(raised), timeout=120)
-    lost = len(set(raised) - seen(sub.messages))
+    run = broker_restart_cycles(p, broker, restarts, rng, wait_s=cap + 5.0 + 30.0)
+    sub.wait_for(lambda ms: alarm_ids(ms) >= set(run.raised), timeout=120)
+    lost = len(set(run.raised) - alarm_ids(sub.messages))
     sub.stop()
     p.stop()
+    raised, reconnect = run.raised, run.reconnect_s
     worst = max(reconnect)
     print(f"broker SIGKILL/restart x{restarts}: {len(raised)} alarms raised, {lost} lost; "
           f"reconnect after restart max {worst:.2f} s, mean "

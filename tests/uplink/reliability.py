@@ -1,5 +1,7 @@
 """Shared drivers for the reliability tests and benchmarks: a config for a box on a test
-broker, and the kill -9 soak loop around `python -m agent.uplink.soak`."""
+broker, the kill -9 soak loop around `python -m agent.uplink.soak`, and the broker
+SIGKILL/restart loop under a running alarm pipeline (tests/uplink/test_reliability.py and
+benchmarks/uplink.py both run these; the test asserts on what the benchmark reports)."""
 
 from __future__ import annotations
 
@@ -10,10 +12,13 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from agent.uplink.pipeline import AlarmPipeline
 from tests.support.mosquitto import Mosquitto
+from tests.support.subscriber import Received
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -118,3 +123,53 @@ def drain(config: Path, timeout: float = 120.0) -> None:
             proc.wait(10)
     if proc.returncode != 0:
         raise RuntimeError(f"drain failed ({proc.returncode}): {err[-2000:]}")
+
+
+@dataclass
+class RestartRun:
+    raised: list[str] = field(default_factory=list)
+    """alarm_id of every alarm raised while the broker went down and came back."""
+    reconnect_s: list[float] = field(default_factory=list)
+    """Per restart: broker started -> uplink connected again (inf: not within the wait)."""
+
+
+def broker_restart_cycles(pipeline: AlarmPipeline, broker: Mosquitto, restarts: int,
+                          rng: random.Random, wait_s: float) -> RestartRun:
+    """SIGKILL and restart `broker` `restarts` times at random moments while a thread raises
+    an alarm every 10 ms through the started, online `pipeline`; each reconnect is waited
+    for up to `wait_s` after the broker is back."""
+    run = RestartRun()
+    stop = threading.Event()
+
+    def raiser() -> None:
+        n = 0
+        while not stop.is_set():
+            run.raised.append(pipeline.alarms.raise_("door_fault", f"door:{n}",
+                                                     "warning").alarm_id)
+            n += 1
+            time.sleep(0.01)
+
+    t = threading.Thread(target=raiser)
+    t.start()
+    connected = pipeline.uplink.connected_at
+    try:
+        for _ in range(restarts):
+            time.sleep(rng.uniform(0.1, 0.5))
+            broker.kill()
+            time.sleep(rng.uniform(0.1, 1.0))
+            before = len(connected)
+            broker.start()
+            up = time.monotonic()
+            while len(connected) == before and time.monotonic() < up + wait_s:
+                time.sleep(0.005)
+            run.reconnect_s.append(connected[before] - up if len(connected) > before
+                                   else float("inf"))
+    finally:
+        stop.set()
+        t.join()
+    return run
+
+
+def alarm_ids(messages: Iterable[Received]) -> set[str]:
+    """alarm_id of every alarm publication among a subscriber's messages."""
+    return {m.body["alarm_id"] for m in messages if m.channel == "alarm"}

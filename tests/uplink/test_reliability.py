@@ -5,7 +5,6 @@ import json
 import os
 import random
 import sqlite3
-import threading
 import time
 
 import pytest
@@ -14,7 +13,13 @@ from agent.commands.signing import public_line, sign
 from agent.outbox import Bounds
 from tests.support.mosquitto import Mosquitto
 from tests.uplink.conftest import settings_for
-from tests.uplink.reliability import drain, kill9_cycles, write_config
+from tests.uplink.reliability import (
+    alarm_ids,
+    broker_restart_cycles,
+    drain,
+    kill9_cycles,
+    write_config,
+)
 
 
 # Full forms take minutes: marked slow, and run only when asked (LIFTGUARD_SOAK=1).
@@ -59,48 +64,20 @@ def test_kill9_of_the_agent_loses_no_committed_alarm_full(tmp_path, mqtt_broker,
 
 
 def check_broker_restarts(mqtt_broker, subscriber_for, pipeline_for, restarts, seed):
-    rng = random.Random(seed)
     settings = settings_for(mqtt_broker, backoff_max_s=1.0)
+    goal_s = settings.backoff_max_s + 5.0
     sub = subscriber_for(mqtt_broker)
     # EN 81-28 re-sends (every second here) recover what the broker had acknowledged but not
     # yet delivered when it was SIGKILLed: that copy is lost inside the broker, not the box.
     p = pipeline_for(settings, resend_interval_s=1.0)
     assert p.uplink.wait_online(10)
-    raised: list[str] = []
-    stop = threading.Event()
-
-    def raiser():
-        n = 0
-        while not stop.is_set():
-            raised.append(p.alarms.raise_("door_fault", f"door:{n}", "warning").alarm_id)
-            n += 1
-            time.sleep(0.01)
-
-    t = threading.Thread(target=raiser)
-    t.start()
-    reconnect_s = []
-    try:
-        for _ in range(restarts):
-            time.sleep(rng.uniform(0.1, 0.5))
-            mqtt_broker.kill()
-            time.sleep(rng.uniform(0.1, 1.0))
-            before = len(p.uplink.connected_at)
-            mqtt_broker.start()
-            up = time.monotonic()
-            deadline = up + settings.backoff_max_s + 5.0
-            while len(p.uplink.connected_at) == before and time.monotonic() < deadline:
-                time.sleep(0.01)
-            assert len(p.uplink.connected_at) > before, "no reconnect within cap + 5 s"
-            reconnect_s.append(p.uplink.connected_at[before] - up)
-    finally:
-        stop.set()
-        t.join()
-    seen = lambda ms: {m.body["alarm_id"] for m in ms if m.channel == "alarm"}  # noqa: E731
-    assert sub.wait_for(lambda ms: seen(ms) >= set(raised), timeout=60), (
-        f"{len(set(raised) - seen(sub.messages))} of {len(raised)} alarms never arrived")
-    assert max(reconnect_s) <= settings.backoff_max_s + 5.0
+    run = broker_restart_cycles(p, mqtt_broker, restarts, random.Random(seed), wait_s=goal_s)
+    assert max(run.reconnect_s) <= goal_s, f"no reconnect within cap + 5 s: {run.reconnect_s}"
+    assert sub.wait_for(lambda ms: alarm_ids(ms) >= set(run.raised), timeout=60), (
+        f"{len(set(run.raised) - alarm_ids(sub.messages))} of {len(run.raised)} alarms "
+        "never arrived")
     assert sub.invalid == []
-    return reconnect_s
+    return run.reconnect_s
 
 
 def test_broker_killed_and_restarted_loses_nothing(mqtt_broker, subscriber_for, pipeline_for):
