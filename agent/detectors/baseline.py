@@ -9,7 +9,9 @@ falls back to a robust (Theil-Sen) line of the feature against speed fitted on a
 observations, with the MAD of its residuals; standing still (bin 0: rest sound, idle drive tones) is
 never pooled with running.
 
-The file is versioned JSON (`schema`: liftguard.baseline/1) and written atomically.
+The file is versioned JSON (`schema`: liftguard.baseline/1) and written atomically. A file
+holding features whose definition has since changed (RETIRED_FEATURES) is refused with a
+one-line error that says to learn it again.
 """
 
 from __future__ import annotations
@@ -30,6 +32,10 @@ from agent.errors import InputError
 
 SCHEMA = "liftguard.baseline/1"
 MAD_TO_SIGMA = 1.4826
+# Features whose definition was replaced (issue 7): a baseline holding them learned the old
+# definitions, whose medians and spreads would misjudge the new ones, so it is refused.
+RETIRED_FEATURES = ("sheave.orders_prom", "sheave.env_orders", "bearing.env_peak",
+                    "bearing.env_crest")
 
 
 @dataclass(frozen=True)
@@ -48,10 +54,10 @@ def spec_for(name: str) -> FeatureSpec:
         return FeatureSpec("sheave_wear", 0.5)
     if name == "bearing.kurtosis":
         return FeatureSpec("bearing_wear", 0.25)  # sample kurtosis of ~1e4 samples: +-0.1
-    if name == "bearing.env_crest":
-        return FeatureSpec("bearing_wear", 0.3)  # an extreme-value statistic: heavy tail
+    if name == "bearing.env_q":
+        return FeatureSpec("bearing_wear", 0.3)  # a ratio of envelope quantiles, ~2.7 healthy
     if name.startswith("bearing."):
-        return FeatureSpec("bearing_wear", 0.5)  # dB features: hf_level, env_peak
+        return FeatureSpec("bearing_wear", 0.5)  # dB features: hf_level
     if name.startswith("inverter.tone_"):
         return FeatureSpec("inverter_wear", 1.0, two_sided=True)
     if name == "inverter.thermal_ratio":
@@ -176,6 +182,11 @@ class Baseline:
             raise InputError(f"{where}: baseline must be a JSON object")
         if d.get("schema") != SCHEMA:
             raise InputError(f"{where}: schema = {d.get('schema')!r}: expected {SCHEMA!r}")
+        feats = d.get("features")
+        retired = [f for f in RETIRED_FEATURES if isinstance(feats, dict) and f in feats]
+        if retired:
+            raise InputError(f"{where}: baseline holds retired features ({', '.join(retired)}): "
+                             "learn it again with `liftguard baseline learn`")
         try:
             lift = LiftGeometry.from_mapping(d["lift"], where)
             stats = {

@@ -12,11 +12,11 @@ Features (all in dB unless named otherwise):
     rope.strand_prom       strand-order line over the local floor
     rope.h2_prom, h3_prom  its 2nd and 3rd harmonics
     rope.sideband_prom     sidebands at strand order +/- 1, 2 x sheave order
-    sheave.orders_prom     sheave orders 1-4 over their floor (eccentric / worn grooves)
-    sheave.env_orders      sheave orders in the envelope spectrum (once-per-turn impacts)
-    bearing.env_peak       strongest envelope line in orders 1.5-12 (bearing defect rates)
-    bearing.kurtosis       kurtosis of the high band (impacts from damaged rolling elements)
-    bearing.env_crest      envelope peak over envelope RMS, high band
+    sheave.order_lines     sheave orders 1-4 over the floor of orders 0.5-30 (eccentric /
+                           worn grooves)
+    bearing.kurtosis       largest kurtosis over axes and high sub-bands (impacts from
+                           damaged rolling elements ring a resonance)
+    bearing.env_q          envelope's 99.5th percentile over its median, same sub-band
     bearing.hf_level       high-band power (dB re 1 (m/s^2)^2)
 """
 
@@ -34,6 +34,7 @@ from agent.detectors.geometry import LiftGeometry
 ORDER_TOLERANCE = 0.05  # +/-5 %: speed-register error plus rope lay-length tolerance
 HARMONICS = (2, 3)
 SHEAVE_ORDERS = (1, 2, 3, 4)
+TAPER_S = 0.05  # raised-cosine ends of the high-band segment (see _band_envelopes)
 
 
 @dataclass(frozen=True)
@@ -159,44 +160,50 @@ def prominence(band_power: float, floor_density: float, width_hz: float) -> floa
 def _sheave(
     x: np.ndarray, fs: float, f_sheave: float, evidence: dict[str, dict[str, float]]
 ) -> dict[str, float]:
-    """Sheave orders 1-4 by least-squares projection onto sines at k x f_sheave over the whole
-    segment: resolution 1/T instead of a Welch bin, which matters because the sheave turns
-    only a few times a second and a one-floor trip gives a second or two at speed. The
-    reference is the same projection at half orders 1.5-6.5 x f_sheave: it sees the
-    same floor and the same ride resonances nearby, with the same resolution. The segment is
-    detrended first (cubic), since the car's own acceleration during the peak stretch is a
-    slow swing far larger than the sheave lines and would leak into any short projection."""
+    """Sheave orders 1-4 by a joint least-squares fit, per axis, of sines at k x f_sheave
+    and a cubic over the whole order-tracked segment: resolution 1/T instead of a Welch bin
+    (the sheave turns only a few times a second and a one-floor trip gives a second or two at
+    speed), and the cubic takes the slow swing of the car's own acceleration, far larger than
+    the lines, so it does not leak into them.
+
+    The floor is the median periodogram of the fit's residual over orders 0.5-30, the bins
+    next to an integer order left out: the residual holds no line to leak, and some sixty or
+    more bins make a floor whose scatter is a fraction of a dB. A floor from a few half
+    orders (the earlier reference) scattered by 1.5-2.5 dB trip to trip at four to five turns
+    and hid a 6 dB rise. The feature is the line power summed over the axes over the floor
+    summed over the axes in 1 Hz, dB: a sensor gain or a mount change that scales both
+    reads 0."""
     n = x.shape[0]
     dur = n / fs
-    if dur * f_sheave < 4:
-        return {}  # under four turns, half orders fall inside the taper's main lobe
+    turns = dur * f_sheave
+    if turns < 4:
+        return {}  # under four turns, order 1 is hard to tell from the cubic and the floor
     t = np.arange(n) / fs
     tn = 2 * t / t[-1] - 1
-    basis = np.column_stack([tn**k for k in range(4)])
+    cols = [tn**k for k in range(4)]
+    for k in SHEAVE_ORDERS:
+        w = 2 * np.pi * k * f_sheave * t
+        cols += [np.sin(w), np.cos(w)]
+    basis = np.column_stack(cols)
     coef, *_ = np.linalg.lstsq(basis, x, rcond=None)
-    y = x - basis @ coef
-    orders = _order_power(y, t, f_sheave, SHEAVE_ORDERS) / len(SHEAVE_ORDERS)
-    # Six half orders: more reference projections, less scatter in the reference.
-    refs = tuple(k + 0.5 for k in range(1, 7))
-    halves = _order_power(y, t, f_sheave, refs) / len(refs)
-    evidence["sheave.orders_prom"] = {"order": 1.0, "frequency_hz": round(f_sheave, 3),
-                                      "level_db": round(spectra.db(orders), 2)}
-    return {"sheave.orders_prom": spectra.db(orders) - spectra.db(halves)}
-
-
-def _order_power(x: np.ndarray, t: np.ndarray, f0: float, orders: tuple[float, ...]) -> float:
-    """Power of the sines at the given orders, projected through a Hann taper so a strong
-    order does not leak into the half orders beside it (a plain projection's first
-    sidelobes are only 13 dB down)."""
-    taper = np.hanning(t.size)
-    xw = x * taper[:, None]
-    norm = float(taper.sum())
-    total = 0.0
-    for k in orders:
-        w = 2 * np.pi * k * f0 * t
-        a, b = 2 * (np.sin(w) @ xw) / norm, 2 * (np.cos(w) @ xw) / norm
-        total += float(np.sum(a * a + b * b)) / 2
-    return total
+    resid = x - basis @ coef
+    line = float(np.sum(coef[4:] ** 2)) / 2  # sum over orders, sine+cosine, axes
+    spec = np.fft.rfft(resid, axis=0)
+    order = np.fft.rfftfreq(n, 1 / fs) / f_sheave
+    ref = ((order >= 0.5) & (order <= 30)
+           & (np.abs(order - np.round(order)) > 1.5 / turns))  # 1.5 bins off each order
+    if ref.sum() < 8:
+        return {}
+    # A projection's power at a non-order bin is 2 |R|^2 / n^2 (per axis; summed over the
+    # axes); a bin is 1/T wide, so times T it is the floor's power in 1 Hz, and a strong line
+    # reads the same over a short or a long segment (as the rope prominences do).
+    floor = float(np.median(np.sum(2 * np.abs(spec[ref]) ** 2, axis=1))) / n**2 * dur
+    if not floor > 0:
+        return {}
+    evidence["sheave.order_lines"] = {
+        "order": 1.0, "frequency_hz": round(f_sheave, 3), "level_db": round(spectra.db(line), 2),
+        "floor_db": round(spectra.db(floor), 2), "turns": round(turns, 1)}
+    return {"sheave.order_lines": spectra.db(line) - spectra.db(floor)}
 
 
 def _bearing(
@@ -205,67 +212,100 @@ def _bearing(
 ) -> dict[str, float]:
     """High band (fs/4 .. 0.45 fs), where rolling-element impacts ring the structure, with the
     rope's strand harmonics and their sidebands notched out first (deterministic lines would
-    hide impulsiveness: a sine has kurtosis 1.5). Kurtosis and the envelope's crest show
-    impulsiveness; the envelope spectrum shows what repeats: integer sheave orders for a
-    sheave defect, the strongest line between orders 1.5 and 12 for a bearing defect (its
-    BPFO/BPFI are non-integer orders that depend on the bearing's geometry)."""
+    hide impulsiveness: a sine has kurtosis 1.5).
+
+    Impulsiveness is measured in sub-bands as well as the whole band (a crude kurtogram):
+    an impact rings one structural resonance, some tens of Hz wide, whose frequency depends
+    on the machine and the mount, so the sub-band holding it shows the impacts with much less
+    of the band's broadband noise. `bearing.kurtosis` is the largest kurtosis over axes and
+    sub-bands; `bearing.env_q` the 99.5th percentile of the envelope over its median in the
+    sub-band of that kurtosis. Both come from the interior of a tapered segment and are
+    statistics of many samples, so moving the segment's edges by a few samples does not
+    move them (an envelope *maximum* over RMS did: one edge sample could swing it by a
+    whole baseline unit).
+
+    No envelope-spectrum line is scored. The strongest envelope line in a range of orders (a
+    bearing's BPFO) is an extreme-value statistic that a stray line drove far out of its
+    healthy spread: a worn rope read as a bearing fault at 30 baseline units, healthy trips
+    at 15. Envelope lines at integer sheave orders rose with rope wear (the rope's
+    sheave-rate sidebands beat in the band) and with bearing impacts (a few turns do not
+    resolve BPFO from an integer order), so they could not tell a sheave fault either."""
     lo, hi = fs / 4, 0.45 * fs
     notches = [
         (k * f_strand + m * f_sheave) for k in range(1, 8) for m in (-2, -1, 0, 1, 2)
         if lo - 10 < k * f_strand < hi + 10
     ]
-    kurt, crest, hf = 0.0, 0.0, 0.0
-    env_sum: np.ndarray | None = None
+    bands = _sub_bands(lo, hi)
+    hf = 0.0
+    best = (-np.inf, 0.0, 0)  # (kurtosis, envelope quantile ratio, band index)
     for c in range(x.shape[1]):
-        band, env = _band_envelope(x[:, c], fs, lo, hi, notches)
-        kurt = max(kurt, _kurtosis(band))
-        crest = max(crest, float(env.max() / max(np.sqrt(np.mean(env**2)), 1e-30)))
-        hf += float(np.mean(band**2))
-        env_sum = env if env_sum is None else env_sum + env
-    out = {"bearing.kurtosis": kurt, "bearing.env_crest": crest, "bearing.hf_level": spectra.db(hf)}
-    evidence["bearing.kurtosis"] = {"band_lo_hz": round(lo, 1), "band_hi_hz": round(hi, 1)}
-    if env_sum is not None and env_sum.size / fs * f_sheave >= 3:
-        e = env_sum - env_sum.mean()
-        fe, pe = spectra.welch_psd(e, fs, max(f_sheave / 8, 0.2))
-        dfe = float(fe[1] - fe[0])
-        half = max(2.0 * dfe, 0.01 * f_sheave)
-        fl = spectra.floor_density(fe, pe, 0.5 * f_sheave, 14 * f_sheave, [])
-        fl = fl if math.isfinite(fl) and fl > 0 else float("nan")
-        bands = [(k * f_sheave - half, k * f_sheave + half) for k in SHEAVE_ORDERS]
-        pw = float(spectra.band_powers(fe, pe, bands).sum())
-        # Envelope spectra are smooth and have no strong lines when healthy: the band over
-        # the floor in the same width is the stable measure there.
-        out["sheave.env_orders"] = spectra.db(pw) - spectra.db(fl * 2 * half * len(bands))
-        # Bearing defect rates are non-integer orders; integer orders are left to the sheave
-        # (and to beats between the strand lines and their sheave-rate sidebands).
-        order = fe / f_sheave
-        m = (order >= 1.5) & (order <= 12) & (np.abs(order - np.round(order)) > 0.15)
-        if m.any():
-            k = int(np.argmax(np.where(m, pe, -np.inf)))
-            pk = float(spectra.band_powers(fe, pe, [(fe[k] - half, fe[k] + half)])[0])
-            out["bearing.env_peak"] = spectra.db(pk) - spectra.db(fl * 2 * half)
-            evidence["bearing.env_peak"] = {"frequency_hz": round(float(fe[k]), 2),
-                                            "order": round(float(fe[k]) / f_sheave, 2)}
+        hf += _band_power(x[:, c], fs, lo, hi, notches)
+        envs = _band_envelopes(x[:, c], fs, bands, notches)
+        for i, (band, env) in enumerate(envs):
+            k = _kurtosis(band)
+            if k > best[0]:
+                q = np.quantile(env, (0.5, 0.995))
+                best = (k, float(q[1] / max(q[0], 1e-30)), i)
+    out = {"bearing.kurtosis": float(best[0]), "bearing.env_q": best[1],
+           "bearing.hf_level": spectra.db(hf)}
+    b_lo, b_hi = bands[best[2]]
+    evidence["bearing.kurtosis"] = {"band_lo_hz": round(b_lo, 1), "band_hi_hz": round(b_hi, 1)}
+    evidence["bearing.env_q"] = dict(evidence["bearing.kurtosis"])
     return out
 
 
-def _band_envelope(
-    x: np.ndarray, fs: float, lo: float, hi: float, notches: list[float]
-) -> tuple[np.ndarray, np.ndarray]:
-    """Band-pass and envelope in one FFT: zeroing the negative frequencies and the bins outside
-    the band gives the analytic signal of the band, whose magnitude is the envelope."""
-    n = x.size
-    spec = np.fft.fft(x)
-    fr = np.fft.fftfreq(n, 1 / fs)
+def _sub_bands(lo: float, hi: float) -> list[tuple[float, float]]:
+    """The whole band first, then quarters of it overlapping by half (seven sub-bands): each
+    wide enough to hold a resonance of a few per cent damping and its impacts' ring-down."""
+    w = (hi - lo) / 4
+    return [(lo, hi)] + [(lo + j * w / 2, lo + j * w / 2 + w) for j in range(7)]
+
+
+def _keep_mask(fr: np.ndarray, lo: float, hi: float, notches: list[float], fs: float,
+               n: int) -> np.ndarray:
     keep = (fr >= lo) & (fr < hi)
     for fn in notches:
         keep &= np.abs(fr - fn) > max(0.006 * fn, 4 * fs / n)
-    analytic = np.fft.ifft(np.where(keep, 2 * spec, 0))
-    # The FFT filter is circular: the jump between the segment's end and start rings at both
-    # edges like an impact. Drop 25 ms (dozens of ring-down times of the band) at each end.
+    return keep
+
+
+def _band_power(x: np.ndarray, fs: float, lo: float, hi: float, notches: list[float]) -> float:
+    """Mean power of the notched band (the firmware computes the same figure from its PSD):
+    the FFT band-pass of the whole segment, 25 ms dropped at each end."""
+    n = x.size
+    spec = np.fft.fft(x)
+    fr = np.fft.fftfreq(n, 1 / fs)
+    band = np.fft.ifft(np.where(_keep_mask(fr, lo, hi, notches, fs, n), 2 * spec, 0)).real
     edge = min(int(0.025 * fs), n // 10)
-    analytic = analytic[edge : n - edge]
-    return analytic.real, np.abs(analytic)
+    return float(np.mean(band[edge : n - edge] ** 2))
+
+
+def _band_envelopes(
+    x: np.ndarray, fs: float, bands: list[tuple[float, float]], notches: list[float]
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Band-pass and envelope in one FFT per band: zeroing the negative frequencies and the
+    bins outside the band gives the analytic signal of the band, whose magnitude is the
+    envelope. The segment is tapered first (raised-cosine ends, TAPER_S each): untapered,
+    a strong rope line leaks a skirt past its notch, and the skirt, beating with the line's
+    sheave-rate sidebands, put rope wear into the envelope at integer sheave orders. The
+    tapered ends and the filter's ring-down after them are dropped."""
+    n = x.size
+    ramp = min(int(TAPER_S * fs), n // 8)
+    w = np.ones(n)
+    if ramp > 0:
+        r = 0.5 - 0.5 * np.cos(np.pi * (np.arange(ramp) + 0.5) / ramp)
+        w[:ramp], w[n - ramp:] = r, r[::-1]
+    spec = np.fft.fft(x * w)
+    fr = np.fft.fftfreq(n, 1 / fs)
+    # The FFT filter is circular: drop the tapers and 25 ms (dozens of ring-down times of the
+    # band) after each.
+    edge = min(ramp + int(0.025 * fs), n // 4)
+    out = []
+    for lo, hi in bands:
+        keep = _keep_mask(fr, lo, hi, notches, fs, n)
+        analytic = np.fft.ifft(np.where(keep, 2 * spec, 0))[edge : n - edge]
+        out.append((analytic.real, np.abs(analytic)))
+    return out
 
 
 def _kurtosis(x: np.ndarray) -> float:

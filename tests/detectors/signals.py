@@ -15,16 +15,25 @@ LIFT_JSON = {"rated_speed_mps": 1.75, "roping": 2, "sheave_diameter_m": 0.40,
 def car_vibration(
     seed: int, speed: float = 1.75, strand_db: float = 0.0, seconds: float = 8.0,
     lift: LiftGeometry = LIFT, noise: float = 0.02, line: float = 0.01, sheave_db: float = -60.0,
-    impacts: float = 0.0,
+    impacts: float = 0.0, harmonics: tuple[float, ...] = (), sideband: float = 0.0,
 ) -> np.ndarray:
     """(n, 3) acceleration: broadband noise, a strand-order line raised by `strand_db` on the
-    vertical axis, optional sheave-order lines and once-per-turn impacts."""
+    vertical axis, optional sheave-order lines and once-per-turn impacts. `harmonics` gives
+    the strand harmonics 2, 3, ... relative to the line, and `sideband` the sheave-rate
+    sidebands (+/-1 sheave order) of the line and each harmonic relative to it: a worn rope."""
     r = np.random.default_rng(seed)
     t = np.arange(int(seconds * FS)) / FS
     x = r.normal(0.0, noise, (t.size, 3))
     f_s = lift.strand_hz(speed)
-    x[:, 2] += line * 10 ** (strand_db / 20) * np.sin(2 * np.pi * f_s * t + r.uniform(0, 6))
     f_sh = lift.sheave_hz(speed)
+    a = line * 10 ** (strand_db / 20)
+    for k, rel in enumerate((1.0, *harmonics), start=1):
+        ph = r.uniform(0, 6)
+        for m, m_rel in ((0, 1.0), (-1, sideband), (1, sideband)):
+            f = k * f_s + m * f_sh
+            if m_rel and f < FS / 2:
+                ph_m = ph if m == 0 else r.uniform(0, 6)
+                x[:, 2] += a * rel * m_rel * np.sin(2 * np.pi * f * t + ph_m)
     for k in (1, 2, 3):
         ph = r.uniform(0, 6)
         x[:, 2] += line * 10 ** (sheave_db / 20) * np.sin(2 * np.pi * k * f_sh * t + ph)

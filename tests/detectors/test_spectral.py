@@ -52,16 +52,46 @@ def test_strand_prominence_is_comparable_across_speeds(speed):
 
 
 def test_sheave_order_lines_raise_the_sheave_feature():
-    quiet = vibration_features(car_vibration(4), FS, 1.75, LIFT).values["sheave.orders_prom"]
+    quiet = vibration_features(car_vibration(4), FS, 1.75, LIFT).values["sheave.order_lines"]
     loud = vibration_features(car_vibration(4, sheave_db=0.0), FS, 1.75, LIFT)
-    assert loud.values["sheave.orders_prom"] > quiet + 10
+    assert loud.values["sheave.order_lines"] > quiet + 10
 
 
-def test_impacts_raise_kurtosis_and_envelope_orders():
+@pytest.mark.parametrize("seconds", [3.0, 8.0])
+def test_a_6_db_rise_of_the_sheave_lines_reads_as_6_db_over_short_and_long_segments(seconds):
+    def level(seed: int, db: float) -> float:
+        x = car_vibration(seed, sheave_db=db, seconds=seconds)
+        return vibration_features(x, FS, 1.75, LIFT).values["sheave.order_lines"]
+
+    healthy = [level(s, 0.0) for s in range(4)]
+    worn = [level(s, 6.0) for s in range(4)]
+    assert np.mean(worn) - np.mean(healthy) == pytest.approx(6.0, abs=0.5)
+    assert np.std(healthy) < 0.5  # a floor from many bins: a fraction of a dB trip to trip
+
+
+def test_sheave_lines_read_the_same_over_a_short_and_a_long_segment():
+    short = vibration_features(car_vibration(6, sheave_db=0.0, seconds=3.0), FS, 1.75, LIFT)
+    long = vibration_features(car_vibration(6, sheave_db=0.0, seconds=10.0), FS, 1.75, LIFT)
+    assert short.values["sheave.order_lines"] == pytest.approx(
+        long.values["sheave.order_lines"], abs=1.0)
+
+
+def test_impacts_raise_kurtosis_and_the_envelope_quantile_ratio():
     clean = vibration_features(car_vibration(5), FS, 1.75, LIFT).values
     hit = vibration_features(car_vibration(5, impacts=0.5), FS, 1.75, LIFT).values
     assert hit["bearing.kurtosis"] > clean["bearing.kurtosis"] + 1
-    assert hit["sheave.env_orders"] > clean["sheave.env_orders"] + 6
+    assert hit["bearing.env_q"] > clean["bearing.env_q"] + 1
+
+
+@pytest.mark.parametrize("impacts", [0.0, 0.1])
+def test_bearing_features_do_not_move_when_the_segment_edge_moves_by_two_samples(impacts):
+    x = car_vibration(7, impacts=impacts, seconds=3.0)
+    a = vibration_features(x[:-2], FS, 1.75, LIFT).values
+    b = vibration_features(x[2:], FS, 1.75, LIFT).values
+    # well inside the features' baseline floors (0.25 for kurtosis, 0.3 for env_q)
+    assert abs(a["bearing.kurtosis"] - b["bearing.kurtosis"]) < 0.1 * max(
+        1.0, a["bearing.kurtosis"] / 3)
+    assert abs(a["bearing.env_q"] - b["bearing.env_q"]) < 0.1
 
 
 @pytest.mark.parametrize("f, db", [(31.5, -39.4), (100.0, -19.1), (1000.0, 0.0),

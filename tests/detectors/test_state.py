@@ -144,3 +144,15 @@ def test_standing_still_is_never_pooled_with_running():
     b = learn(obs, LIFT)
     assert b.stat("inverter.tone_6310", 0.0).median == 30.0
     assert b.stat("inverter.tone_6310", 1.0).median == 60.0
+
+
+def test_a_baseline_learned_with_retired_features_is_refused_in_one_line(tmp_path):
+
+    doc = {"schema": "liftguard.baseline/1", "lift": {}, "speed_bin_mps": 0.25, "min_count": 8,
+           "features": {"sheave.orders_prom": {"7": {"n": 20, "median": 17.0, "mad": 1.0}}}}
+    (tmp_path / "old.json").write_text(json.dumps(doc))
+    with pytest.raises(InputError) as got:
+        Baseline.load(tmp_path / "old.json")
+    msg = str(got.value)
+    assert "\n" not in msg and "sheave.orders_prom" in msg and "baseline learn" in msg
+    assert str(tmp_path / "old.json") in msg
