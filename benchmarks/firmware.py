@@ -91,8 +91,11 @@ if _n[0] < UNITS:
         _mx[3] = _u
     if _u == 'fft' and _a1 > _mx[4]:
         _mx[4] = _a1
+    if _a1 > _by.get(_u, 0):
+        _by[_u] = _a1
     if _n[0] == UNITS:
-        _report = {'max': _mx, 'segments': box.stats['segments'], 'polls': box.stats['polls'],
+        _report = {'max': _mx, 'by_unit': _by, 'segments': box.stats['segments'],
+                   'polls': box.stats['polls'],
                    'features': sorted(box.features)}
 else:
     if _rel_prev[0]:
@@ -152,6 +155,8 @@ def heap(tmp: Path, rom: Path, ulab: bool) -> dict:
     prepare(flash)
     warm = (f"USE_ULAB = {ulab}\n" + SCRIPT + "\nmachine.HISTORY = 4\nbroker.keep = 4\n"
             "run(1.0)\n_mx = [0, 0, 0, '', 0]\n_it = None\n"
+            "_by = {u: 0 for u in ('poll', 'drain', 'fft', 'features', 'resend', 'telemetry', "
+            "'uplink', 'end')}\n"
             f"UNITS = {UNITS}\n_n = [0]\n_release = {RELEASE!r}\n_rel_prev = [0]\n_freed = [0]\n")
     out = run_mpy(warm, flash=flash, ulab=ulab, turn=TURN, turns=UNITS + len(RELEASE) + 1,
                   final=FINAL, libs=(), romfs=rom, timeout=900)
@@ -165,7 +170,8 @@ def heap(tmp: Path, rom: Path, ulab: bool) -> dict:
     return {"live_kib": live / 1024, "unit_alloc_kib": unit / 1024, "harness_kib": harness / 1024,
             "own_kib": own / 1024, "own_peak_kib": (own + unit) / 1024,
             "peak_bound_kib": peak / 1024, "worst_unit": worst, "fft_unit_kib": fft / 1024,
-            "segments": r["segments"], "polls": r["polls"], "features": r["features"]}
+            "segments": r["segments"], "polls": r["polls"], "features": r["features"],
+            "by_unit": {u: round(b / 1024, 1) for u, b in sorted(r["by_unit"].items())}}
 
 
 FFT_TIME = """
@@ -245,7 +251,8 @@ def main() -> int:
               f"largest unit allocation {h['unit_alloc_kib']:.1f} KiB (one FFT unit "
               f"{h['fft_unit_kib']:.1f} KiB), peak bound {h['peak_bound_kib']:.1f} KiB at a "
               f"{h['worst_unit']} unit (goal {GOAL_KIB} KiB); segments {h['segments']}, "
-              f"polls {h['polls']}, features {', '.join(h['features'])}")
+              f"polls {h['polls']}, features {', '.join(h['features'])}; largest allocation "
+              f"by unit (KiB): {h['by_unit']}")
     print(f"FFT 1024: MicroPython pure {f['pure_mp_ms']:.1f} ms, ulab {f['ulab_mp_ms']:.3f} ms; "
           f"CPython same code {f['pure_cpython_ms']:.2f} ms, numpy {f['numpy_ms']:.4f} ms; "
           f"MicroPython/CPython {f['pure_mp_ms'] / f['pure_cpython_ms']:.1f}x")

@@ -35,6 +35,8 @@ class Box:
         self.xyz = [array("h", bytes(2 * n)) for _ in range(3)]  # raw counts: half of floats
         if mic is not None and mic.fft is None and mic.samples == n:
             mic.fft = self.welch.fft  # one FFT plan (tables, buffers) for both sensors
+            if mic.fft.ulab:
+                mic.window = self.welch.window  # and one Hann window
         self.fill = 0
         self.poll_us = int(cfg["controller"]["poll_s"] * 1e6)
         self.telemetry_us = int(cfg["telemetry_s"] * 1e6)

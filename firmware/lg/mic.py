@@ -14,7 +14,7 @@ accelerometer's when the lengths match (box.py); the A gains are computed once.
 import math
 from array import array
 
-from lg.fft import RealFFT, _np
+from lg.fft import RealFFT, _np, hann
 from lg.fixfft import FixedFFT
 
 TYPE_CHECKING = False
@@ -48,6 +48,8 @@ class Microphone:
         self.buf = array("i", bytes(4 * samples))
         self.fft = fft
         self.gains: Any = None
+        self.window: Any = None
+        self.s2 = 0.0
 
     def capture(self) -> int:
         """Fill one block; returns the number of samples read."""
@@ -81,28 +83,32 @@ class Microphone:
         n, buf = self.samples, self.buf
         if self.fft is None:
             self.fft = RealFFT(n) if _np is not None else FixedFFT(n)
-        if self.gains is None:
+        fft, m = self.fft, n // 2
+        if self.gains is None:  # once: the A gains per bin (and the window for ulab)
             df = self.rate / n
-            self.gains = array("f", (a_gain(k * df) for k in range(n // 2 + 1)))
-        fft, g, m = self.fft, self.gains, n // 2
-        if fft.ulab:  # whole-block arithmetic in C
-            np = _np
-            x = np.array(buf, dtype=np.float)
-            x -= np.mean(x)
-            w = 0.5 - 0.5 * np.cos(np.arange(n) * (2 * math.pi / n))  # periodic Hann
-            x *= w
+            self.gains = array("f", (a_gain(k * df) for k in range(m + 1)))
+            if fft.ulab:
+                self.gains = _np.array(self.gains)
+                if self.window is None:  # box.py shares the accelerometer's
+                    self.window = _np.array(hann(n))
+                self.s2 = float(_np.sum(self.window * self.window))
+        g = self.gains
+        if fft.ulab:  # whole-block arithmetic in C, in place where ulab allows
+            x = _np.array(buf, dtype=_np.float)
+            x -= _np.mean(x)
+            x *= self.window
             p = fft.power_nd(x)
-            s2 = float(np.sum(w * w))
-            weighted = 2 * float(np.sum(p * np.array(g))) - p[0] * g[0] - p[m] * g[m]
+            s2 = self.s2
+            weighted = 2 * float(_np.sum(p * g)) - p[0] * g[0] - p[m] * g[m]
         else:  # integers through the block-floating-point FFT: no float per sample
             total = sum(buf)
             mean = (2 * total + n) // (2 * n)
             up = fft.window(buf, mean, max(max(buf) - mean, mean - min(buf)))
             f = 4.0 ** (fft.run(fft.frame) - up)
             p, s2 = fft.power, fft.s2
-            weighted = p[0] * g[0] + p[m] * g[m]
+            inner = 0.0
             for k in range(1, m):
-                weighted += 2 * p[k] * g[k]
-            weighted *= f
+                inner += p[k] * g[k]
+            weighted = (2 * inner + p[0] * g[0] + p[m] * g[m]) * f
         # Parseval for a windowed one-sided spectrum: mean square = sum c_k |X_k|^2 / (n S2)
         return self._spl(weighted / (n * s2))[1]
