@@ -129,7 +129,7 @@ class Agent:
         self._build_wear()
         for src in in_step.values():
             # stamped on the trace's clock like the rows (drivers/replay/timeline.py)
-            self.wear.rings[src.stream].pinned = 0.0
+            self.wear.rings[src.stream].pin(0.0, src.ends_at)
         self.analysis = AnalysisWorker(self.clock)
         self._closers.append(self.analysis.stop)
 

@@ -59,7 +59,7 @@ def run_session(trace_path: str, wav_paths: Sequence[str], baseline: Baseline | 
                       tracker=WearTracker(options.settings.thresholds, options.trend_alpha),
                       state_path=None, keep_s=options.keep_s)
     for src in session.sensors.values():
-        stage.rings[src.stream].pinned = 0.0
+        stage.rings[src.stream].pin(0.0, src.ends_at)
     controller = session.controller
     while not controller.finished:
         for src in session.sensors.values():

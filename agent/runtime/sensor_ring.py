@@ -11,6 +11,7 @@ to 0 there, since arrival times say nothing about an unpaced replay.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 
 import numpy as np
@@ -29,6 +30,7 @@ class SensorRing:
         self.channels: tuple[str, ...] = ()
         self.fs = 0.0
         self.pinned: float | None = None
+        self.ends_at = math.inf  # a replayed recording's last sample time: nothing after it
 
     @property
     def offset(self) -> float:
@@ -36,8 +38,15 @@ class SensorRing:
             return self.pinned
         return min(self._offsets) if self._offsets else 0.0
 
+    def pin(self, offset: float, ends_at: float = math.inf) -> None:
+        """Blocks are stamped on the agent's clock minus `offset` and end at `ends_at`."""
+        self.pinned, self.ends_at = offset, ends_at
+
     def covers(self, t: float) -> bool:
-        """The ring holds samples up to agent time `t` (a window ending there can be cut)."""
+        """The ring holds samples up to agent time `t` (a window ending there can be cut),
+        or will never hold more of them (the recording ends before)."""
+        if t > self.ends_at + self.offset:
+            return True
         if not self._blocks:
             return False
         last = self._blocks[-1]

@@ -158,7 +158,8 @@ class WearStage:
         self._keep_s = keep_s
         self._learning: list[list[tuple[float, dict[str, float]]]] = []  # per trip
         self._waiting: deque[Trip] = deque()  # ended trips waiting for their sensor data
-        self.trips = 0
+        self.trips = 0  # trips ended and handed out for analysis
+        self.absorbed = 0  # trip results taken back (trips - absorbed are being analysed)
         self.skipped = 0
         self.last: dict[str, WearFinding] = {}
         self._limit_runs: dict[str, list[Any]] = {}
@@ -190,19 +191,25 @@ class WearStage:
         return self._ready(sample.t)
 
     def _ready(self, now: float) -> list[TripJob]:
-        """A trip waits until every stream that delivers data holds its segment's samples,
-        or SENSOR_WAIT_S past the segment's end (a silent sensor costs only its features):
-        sensor blocks travel on their own thread and may arrive after the controller row
-        that ends the trip."""
+        """Jobs of the ended trips whose sensor samples are in (sensor blocks travel on their
+        own thread and may arrive after the controller row that ends the trip)."""
         out = []
         while self._waiting:
-            trip = self._waiting[0]
-            seg = trip.phase("constant") or trip.phase("peak")
-            if seg is not None and now < seg[1] + SENSOR_WAIT_S and not all(
-                    ring.covers(seg[1]) for ring in self.rings.values() if ring.fs):
+            seg = self._waiting[0].phase("constant") or self._waiting[0].phase("peak")
+            if seg is not None and any(self._waits_for(r, seg[1], now)
+                                       for r in self.rings.values()):
                 break
             out.append(self._job(self._waiting.popleft()))
         return out
+
+    @staticmethod
+    def _waits_for(ring: SensorRing, seg_end: float, now: float) -> bool:
+        """A live stream is waited for SENSOR_WAIT_S past the segment at most (a silent
+        sensor costs only its features); a replayed session stream until it holds the
+        segment or its recording ends: its blocks will come, however late the thread."""
+        if ring.pinned is None:
+            return bool(ring.fs) and now < seg_end + SENSOR_WAIT_S and not ring.covers(seg_end)
+        return not ring.covers(seg_end)
 
     def _job(self, trip: Trip) -> TripJob:
         self.trips += 1
@@ -286,6 +293,7 @@ class WearStage:
                                    lf.evidence))
         for f in out:
             self.last[f.kind] = f
+        self.absorbed += 1  # last: a reader that sees the count sees the findings
         return out
 
     def reload_baseline(self) -> bool:

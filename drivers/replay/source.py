@@ -39,6 +39,10 @@ class RecordingReplay:
         self._emitted = 0  # samples handed out in total (across loops)
         self._seq = 0
         self.finished = recording.data.shape[0] == 0
+        if timeline is not None:  # the rows wait for this stream from the start
+            timeline.sensor_at(self.stream, self._session_start)
+            if self.finished:
+                timeline.sensor_done(self.stream)
 
     def read(self) -> list[SampleBlock]:
         out: list[SampleBlock] = []
@@ -64,6 +68,11 @@ class RecordingReplay:
         if self.finished:
             timeline.sensor_done(self.stream)
         return out
+
+    @property
+    def ends_at(self) -> float:
+        """A session stream: the trace time at which its recording ends."""
+        return self._session_start + self.recording.data.shape[0] / self.recording.fs
 
     @property
     def _session_start(self) -> float:

@@ -92,12 +92,8 @@ def run_to_end(agent: Agent, trips: int) -> None:
     deadline = time.monotonic() + RUN_LIMIT_S
     try:
         while time.monotonic() < deadline and runner.is_alive():
-            done = (replay.finished and agent.wear.trips >= trips and not agent.samples
-                    and not agent.analysis.jobs and not agent.analysis.results
-                    and "inverter_wear" in agent.wear.last)
-            if done:
-                # the last result drained is absorbed in the same loop turn; one more turn
-                time.sleep(0.2)
+            # every trip's result taken back (a job being analysed is in no queue)
+            if replay.finished and agent.wear.absorbed >= trips:
                 break
             time.sleep(0.05)
     finally:
