@@ -120,23 +120,27 @@ class SimEndpoints:
 
 
 class SimProcess:
-    """`liftguard sim run` as a child; endpoints read from its stdout contract."""
+    """`liftguard sim run` as a child, its endpoints in `workdir`; what it prints before
+    `ready` (drivers/sim/cli.py: the stdout contract) is kept in `printed`."""
 
-    def __init__(self, workdir: Path, *, seed: int = 0, baud: int = 19200,
-                 settings: list[str] | None = None, injections: list[str] | None = None,
-                 calls: str = "random") -> None:
+    def __init__(self, workdir: Path, *, seed: int = 0, baud: int = 19200, parity: str = "N",
+                 wire_emulation: bool = True, settings: list[str] | None = None,
+                 injections: list[str] | None = None, calls: str = "random") -> None:
         self.workdir = workdir
         self.endpoints = SimEndpoints(str(workdir / "controller"), str(workdir / "sensors.sock"),
                                       str(workdir / "control.sock"))
         self.cmd = [sys.executable, "-m", "agent.cli", "sim", "run", "--seed", str(seed),
-                    "--baud", str(baud), "--link", self.endpoints.link,
+                    "--baud", str(baud), "--parity", parity, "--link", self.endpoints.link,
                     "--sensors", self.endpoints.sensors, "--control", self.endpoints.control,
                     "--calls", calls]
+        if not wire_emulation:
+            self.cmd.append("--no-wire-emulation")
         for s in settings or []:
             self.cmd += ["--set", s]
         for i in injections or []:
             self.cmd += ["--inject", i]
         self.proc: subprocess.Popen[str] | None = None
+        self.printed: dict[str, str] = {}
 
     def start(self) -> SimProcess:
         self.proc = subprocess.Popen(self.cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -150,33 +154,44 @@ class SimProcess:
             if not line and self.proc.poll() is not None:
                 err = (self.proc.stderr.read() if self.proc.stderr else "").strip().splitlines()
                 raise HardwareUnavailable(f"the sim did not start: {err[-1] if err else '?'}")
+            key, _, value = line.partition(": ")
+            if value:
+                self.printed[key] = value
         self.stop()
         raise HardwareUnavailable(f"the sim was not ready within {READY_TIMEOUT_S:.0f} s")
 
-    def control(self, request: dict[str, Any]) -> dict[str, Any]:
+    @property
+    def controller(self) -> str:
+        """The agent's end of the controller link: the pty that `endpoints.link` points at."""
+        return self.printed["controller"]
+
+    def request(self, request: dict[str, Any]) -> dict[str, Any]:
+        """One request on the control socket (drivers/sim/control.py); its reply."""
         from drivers.sim.control import send
 
         return send(self.endpoints.control, request)
 
     def inject(self, **faults: Any) -> None:
-        self.control({"cmd": "inject", "faults": {k: str(v) for k, v in faults.items()}})
+        self.request({"cmd": "inject", "faults": {k: str(v) for k, v in faults.items()}})
 
     def clear(self, *names: str) -> None:
-        self.control({"cmd": "clear", "names": list(names)})
+        self.request({"cmd": "clear", "names": list(names)})
 
     def call(self, floor: int) -> None:
-        self.control({"cmd": "call", "floor": floor})
+        self.request({"cmd": "call", "floor": floor})
 
     def status(self) -> dict[str, Any]:
-        return dict(self.control({"cmd": "status"})["status"])
+        return dict(self.request({"cmd": "status"})["status"])
 
-    def stop(self) -> None:
-        stop_process(self.proc)
+    def stop(self, sig: int = signal.SIGTERM) -> int | None:
+        """Stop the sim by PID with `sig` (SIGKILL after a grace period); its exit code."""
+        code = stop_process(self.proc, sig)
         if self.proc is not None:
             for stream in (self.proc.stdout, self.proc.stderr):
                 if stream:
                     stream.close()
         self.proc = None
+        return code
 
 
 def agent_config(workdir: Path, creds: Credentials, broker: Broker, sim: SimEndpoints, *,

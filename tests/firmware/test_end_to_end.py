@@ -40,8 +40,7 @@ def _inject(control: str, fault: str) -> None:
 
 @pytest.fixture
 def board(tmp_path, tls_broker, start_sim, monkeypatch):
-    sim = start_sim("--link", str(tmp_path / "controller"), "--control",
-                    str(tmp_path / "control.sock"), "--calls", "none", "--baud", "19200")
+    sim = start_sim(baud=19200)
     cfg = board_cfg()
     cfg["controller"].update(baud=19200, bits_per_char=10, poll_s=0.2, timeout_ms=300)
     # short raise timers: the sim's trapped car is held for seconds, not the field's 15-20 s
@@ -52,7 +51,7 @@ def board(tmp_path, tls_broker, start_sim, monkeypatch):
     monkeypatch.chdir(tmp_path)
     ident = tls_broker.pki.clients["s1.L1"]
     clock = SystemClock()
-    uart = PySerialUart(str(tmp_path / "controller"), 19200)
+    uart = PySerialUart(sim.endpoints.link, 19200)
     master = RtuMaster(uart, None, clock, 19200, 10, 300, 1)
     outbox = Outbox(str(tmp_path / "outbox"), 200)
     uplink = Uplink(outbox, lambda: TlsStream(tls_broker.host, tls_broker.port,
@@ -87,7 +86,7 @@ def test_injected_trapped_passenger_becomes_a_schema_valid_alarm_at_the_broker(
     assert _run_until(box, sub, lambda _: any(
         s.get("state") == "online" for s in sub.on("state")), 30)
     assert box.stats["polls"] > 0 and box.stats["poll_errors"] < box.stats["polls"]
-    _inject(sim.control, "trapped=at_floor")
+    _inject(sim.endpoints.control, "trapped=at_floor")
     assert _run_until(box, sub, lambda alarms: any(
         a["kind"].startswith("trapped") and a["state"] == "raised" for a in alarms))
     alarm = next(a for a in sub.on("alarm") if a["kind"].startswith("trapped"))
@@ -103,7 +102,7 @@ def test_alarm_written_while_the_broker_is_down_arrives_after_it_returns(
     sub = subscriber_for(tls_broker)
     assert _run_until(box, sub, lambda _: box.uplink.connected, 30)
     tls_broker.kill()
-    _inject(sim.control, "trapped=at_floor")
+    _inject(sim.endpoints.control, "trapped=at_floor")
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not any(
             k[0].startswith("trapped") for k in box.alarms.active):
@@ -123,7 +122,7 @@ def test_a_signed_ack_from_the_operators_tooling_stops_the_re_sends(
     box.alarms.resend_s = 1.0  # EN 81-28 repeats in minutes; seconds here
     sub = subscriber_for(tls_broker)
     assert _run_until(box, sub, lambda _: box.uplink.connected, 30)
-    _inject(sim.control, "trapped=at_floor")
+    _inject(sim.endpoints.control, "trapped=at_floor")
 
     def copies(alarms):
         return [a for a in alarms if a["kind"].startswith("trapped") and a["state"] == "raised"]

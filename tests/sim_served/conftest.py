@@ -7,14 +7,14 @@ import contextlib
 import os
 import shutil
 import signal
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from agent.demo_stack import SimProcess
 from drivers.sim.link import PtyPair
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,56 +30,6 @@ def pty_pair(tmp_path: Path) -> Iterator[PtyPair]:
         yield pair
     finally:
         pair.stop()
-
-
-class SimProcess:
-    """`liftguard sim run` as a child process; endpoints parsed from its stdout."""
-
-    def __init__(self, args: list[str], cwd: Path = ROOT) -> None:
-        self.args = args
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "agent.cli", "sim", "run", *args],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd,
-            start_new_session=True,
-        )
-        self.endpoints: dict[str, str] = {}
-        deadline = time.monotonic() + 30
-        assert self.proc.stdout is not None
-        while time.monotonic() < deadline:
-            line = self.proc.stdout.readline()
-            if not line:
-                err = self.proc.stderr.read() if self.proc.stderr else ""
-                raise RuntimeError(f"sim exited before ready: {err}")
-            line = line.strip()
-            if line == "ready":
-                return
-            key, _, value = line.partition(": ")
-            self.endpoints[key] = value
-        raise RuntimeError("sim not ready within 30 s")
-
-    @property
-    def controller(self) -> str:
-        return self.endpoints["controller"]
-
-    @property
-    def control(self) -> str:
-        return self.endpoints["control"]
-
-    def socat_pids(self) -> list[int]:
-        return child_pids(self.proc.pid, "socat")
-
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 10.0) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-        for stream in (self.proc.stdout, self.proc.stderr):
-            if stream:
-                stream.close()
-        return self.proc.returncode
 
 
 def child_pids(parent: int, name: str) -> list[int]:
@@ -99,23 +49,31 @@ def child_pids(parent: int, name: str) -> list[int]:
 
 
 @pytest.fixture
-def start_sim() -> Iterator[object]:
-    """Call with CLI args; every sim started is stopped at the end, socat children included."""
+def start_sim() -> Iterator[Callable[..., SimProcess]]:
+    """`start_sim(**options)`: the product's SimProcess (agent/demo_stack.py) started with
+    those options (calls="none" unless given), its endpoints in a short private directory
+    (socket paths must fit sockaddr_un). Every sim started is stopped at the end, by PID,
+    with its socat children."""
     if shutil.which("socat") is None:
         pytest.skip("socat not installed")
+    workdir = Path(tempfile.mkdtemp(prefix="lg-sim-"))
     started: list[SimProcess] = []
 
-    def start(*args: str) -> SimProcess:
-        sim = SimProcess(list(args))
+    def start(**options: Any) -> SimProcess:
+        options.setdefault("calls", "none")
+        folder = workdir / str(len(started))
+        folder.mkdir()
+        sim = SimProcess(folder, **options)
         started.append(sim)
-        return sim
+        return sim.start()
 
     try:
         yield start
     finally:
         for sim in started:
-            leftovers = child_pids(sim.proc.pid, "socat")
+            leftovers = child_pids(sim.proc.pid, "socat") if sim.proc else []
             sim.stop()
             for pid in leftovers:  # only if the sim itself failed to stop them
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
+        shutil.rmtree(workdir, ignore_errors=True)

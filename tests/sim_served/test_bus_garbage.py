@@ -28,7 +28,7 @@ GARBAGE = {
 
 @pytest.fixture
 def master(start_sim):
-    sim = start_sim("--calls", "none")
+    sim = start_sim()
     port = serial.serial_for_url(sim.controller, baudrate=19200)
     try:
         yield sim, port, RegisterProbe(port, timeout=1.0)
@@ -52,7 +52,7 @@ def test_good_frames_after_garbage_read_correctly_and_the_drops_are_counted(mast
         time.sleep(GAP_S)
         assert probe.read(RATED_SPEED, 1) == [1750]
         assert probe.read(FLOOR, 1) == [1]
-    wire = send(sim.control, {"cmd": "status"})["status"]["served"]["wire"]
+    wire = send(sim.endpoints.control, {"cmd": "status"})["status"]["served"]["wire"]
     assert wire["dropped_incomplete"] >= 2 and wire["dropped_crc"] >= 1
 
 

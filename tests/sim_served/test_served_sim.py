@@ -47,15 +47,15 @@ def probe(port: str, baud: int = 19200, timeout: float = 0.3) -> RegisterProbe:
 
 
 def test_mbpoll_reads_the_configured_rated_speed(start_sim):
-    sim = start_sim("--calls", "none", "--set", "lift.rated_speed_mps=2.5")
+    sim = start_sim(settings=["lift.rated_speed_mps=2.5"])
     poll = mbpoll(sim.controller, RATED_SPEED)
     assert poll.returncode == 0, poll.stderr
     assert poll.values == [2500]
 
 
 def test_mbpoll_sees_running_speed_rise_and_fall_through_a_trip(start_sim):
-    sim = start_sim("--calls", "none")
-    send(sim.control, {"cmd": "call", "floor": 3})
+    sim = start_sim()
+    send(sim.endpoints.control, {"cmd": "call", "floor": 3})
     speeds: list[int] = []
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -76,7 +76,7 @@ def test_mbpoll_sees_running_speed_rise_and_fall_through_a_trip(start_sim):
                                               (19200, "E")])
 def test_the_wire_paces_transactions_near_but_not_above_the_wire_limit(start_sim, baud, parity):
     # A sanity bound only; benchmarks/sim_wire.py measures the ratio precisely.
-    sim = start_sim("--calls", "none", "--baud", str(baud), "--parity", parity)
+    sim = start_sim(baud=baud, parity=parity)
     master = probe(sim.controller, baud)
     master.read(SPEED, 8)
     n, t0 = 0, time.perf_counter()
@@ -89,9 +89,9 @@ def test_the_wire_paces_transactions_near_but_not_above_the_wire_limit(start_sim
 
 
 def test_an_injected_controller_fault_shows_in_the_registers(start_sim):
-    sim = start_sim("--calls", "none")
+    sim = start_sim()
     assert mbpoll(sim.controller, FAULT).values == [0]
-    result = cli("inject", "--control", sim.control, "controller_fault=14")
+    result = cli("inject", "--control", sim.endpoints.control, "controller_fault=14")
     assert result.returncode == 0, result.stderr
     assert mbpoll(sim.controller, FAULT).values == [14]
     (status,) = mbpoll(sim.controller, SYSTEM_STATUS).values
@@ -99,19 +99,20 @@ def test_an_injected_controller_fault_shows_in_the_registers(start_sim):
 
 
 def test_an_unplugged_controller_is_silent_until_cleared(start_sim):
-    sim = start_sim("--calls", "none")
-    assert cli("inject", "--control", sim.control, "controller_unplugged=1").returncode == 0
+    sim = start_sim()
+    control = sim.endpoints.control
+    assert cli("inject", "--control", control, "controller_unplugged=1").returncode == 0
     with pytest.raises(NoResponse):
         probe(sim.controller).read(RATED_SPEED, 1)
     poll = mbpoll(sim.controller, RATED_SPEED, timeout=0.3)
     assert poll.returncode != 0 and "timed out" in poll.stderr
-    assert cli("clear", "--control", sim.control, "controller_unplugged").returncode == 0
+    assert cli("clear", "--control", control, "controller_unplugged").returncode == 0
     assert mbpoll(sim.controller, RATED_SPEED).values == [1750]
 
 
 def test_bus_noise_shows_as_crc_errors_and_garbage_until_cleared(start_sim):
-    sim = start_sim("--calls", "none", "--seed", "3")
-    assert cli("inject", "--control", sim.control, "bus_noise=0.5").returncode == 0
+    sim = start_sim(seed=3)
+    assert cli("inject", "--control", sim.endpoints.control, "bus_noise=0.5").returncode == 0
     master = probe(sim.controller, timeout=0.2)
     seen: set[str] = set()
     for _ in range(200):
@@ -125,7 +126,7 @@ def test_bus_noise_shows_as_crc_errors_and_garbage_until_cleared(start_sim):
         if "ok" in seen and seen & {"CrcMismatch", "BadFrame"}:
             break
     assert "ok" in seen and seen & {"CrcMismatch", "BadFrame"}, seen
-    assert cli("clear", "--control", sim.control, "bus_noise").returncode == 0
+    assert cli("clear", "--control", sim.endpoints.control, "bus_noise").returncode == 0
     results = []
     for _ in range(5):  # a garbled frame may still sit in a receive buffer once
         try:
@@ -137,12 +138,12 @@ def test_bus_noise_shows_as_crc_errors_and_garbage_until_cleared(start_sim):
 
 
 def test_sensor_socket_streams_accel_and_audio_blocks(start_sim):
-    sim = start_sim("--calls", "none")
+    sim = start_sim()
     decoder = BlockDecoder()
     blocks = []
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
         s.settimeout(5)
-        s.connect(sim.endpoints["sensors"])
+        s.connect(sim.endpoints.sensors)
         deadline = time.monotonic() + 1.0
         while time.monotonic() < deadline:
             blocks += decoder.feed(s.recv(65536))
@@ -157,8 +158,8 @@ def test_sensor_socket_streams_accel_and_audio_blocks(start_sim):
 
 
 def test_status_reports_the_car_and_the_line(start_sim):
-    sim = start_sim("--calls", "none", "--baud", "9600", "--parity", "E")
-    result = cli("status", "--control", sim.control, "--json")
+    sim = start_sim(baud=9600, parity="E")
+    result = cli("status", "--control", sim.endpoints.control, "--json")
     assert result.returncode == 0, result.stderr
     status = json.loads(result.stdout)
     assert status["floor"] == 1 and status["door"] == "closed"
@@ -166,24 +167,26 @@ def test_status_reports_the_car_and_the_line(start_sim):
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
-def test_a_stop_signal_ends_the_sim_cleanly_with_no_socat_left(start_sim, tmp_path, sig):
-    link = tmp_path / "lift0"
-    sim = start_sim("--calls", "none", "--link", str(link))
+def test_a_stop_signal_ends_the_sim_cleanly_with_no_socat_left(start_sim, sig):
+    sim = start_sim()
+    link = sim.endpoints.link
     assert os.path.realpath(link) == sim.controller
-    socats = sim.socat_pids()
+    pid = sim.proc.pid
+    socats = child_pids(pid, "socat")
     assert len(socats) == 2
     assert sim.stop(sig) == 0
-    for pid in socats:
+    for child in socats:
         with pytest.raises(ProcessLookupError):
-            os.kill(pid, 0)
-    assert not link.exists() and not link.is_symlink()
-    assert not os.path.exists(sim.control) and not os.path.exists(sim.endpoints["sensors"])
-    assert not child_pids(sim.proc.pid, "socat")
+            os.kill(child, 0)
+    assert not os.path.lexists(link)
+    assert not os.path.exists(sim.endpoints.control)
+    assert not os.path.exists(sim.endpoints.sensors)
+    assert not child_pids(pid, "socat")
 
 
 def test_a_dead_socat_stops_the_sim_with_a_one_line_error(start_sim):
-    sim = start_sim("--calls", "none")
-    first, second = sim.socat_pids()
+    sim = start_sim()
+    first, second = child_pids(sim.proc.pid, "socat")
     os.kill(first, signal.SIGTERM)  # a socat of the sim this test started
     assert sim.proc.wait(10) != 0
     last = sim.proc.stderr.read().strip().splitlines()[-1]
@@ -193,7 +196,7 @@ def test_a_dead_socat_stops_the_sim_with_a_one_line_error(start_sim):
 
 
 def test_without_wire_emulation_the_link_is_not_paced(start_sim):
-    sim = start_sim("--calls", "none", "--baud", "9600", "--no-wire-emulation")
+    sim = start_sim(baud=9600, wire_emulation=False)
     master = probe(sim.controller, 9600)
     master.read(SPEED, 8)
     n, t0 = 0, time.perf_counter()
@@ -204,9 +207,9 @@ def test_without_wire_emulation_the_link_is_not_paced(start_sim):
 
 
 def test_after_power_loss_the_controller_goes_silent_once_its_dc_bus_has_decayed(start_sim):
-    sim = start_sim("--calls", "none")
+    sim = start_sim()
     master = probe(sim.controller, timeout=0.2)
-    assert cli("inject", "--control", sim.control, "power_loss=1").returncode == 0
+    assert cli("inject", "--control", sim.endpoints.control, "power_loss=1").returncode == 0
     buses = []
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -217,16 +220,16 @@ def test_after_power_loss_the_controller_goes_silent_once_its_dc_bus_has_decayed
     else:
         pytest.fail("the controller kept answering without mains")
     assert buses[-1] < buses[0] - 100  # it decayed before the supply dropped out
-    assert cli("clear", "--control", sim.control, "power_loss").returncode == 0
+    assert cli("clear", "--control", sim.endpoints.control, "power_loss").returncode == 0
     time.sleep(0.5)
     assert master.read(RATED_SPEED, 1) == [1750]
 
 
 def test_a_bad_control_request_is_answered_and_the_connection_stays_usable(start_sim):
-    sim = start_sim("--calls", "none")
+    sim = start_sim()
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
         s.settimeout(5)
-        s.connect(sim.control)
+        s.connect(sim.endpoints.control)
         s.sendall(b'{"cmd": "inject", "faults": {"rope_wear": 7}}\nnot json\n{"cmd": "status"}\n')
         data = b""
         while data.count(b"\n") < 3:

@@ -86,11 +86,11 @@ def test_control_commands_without_a_sim_say_so(tmp_path):
 
 
 def test_inject_into_a_running_sim_rejects_unknown_faults(start_sim):
-    running = start_sim("--calls", "none")
-    result = sim("inject", "--control", running.control, "rope_wear=0.2", "nope=1")
+    running = start_sim()
+    result = sim("inject", "--control", running.endpoints.control, "rope_wear=0.2", "nope=1")
     assert result.returncode != 0
     assert result.stderr.count("\n") == 1 and "unknown fault 'nope'" in result.stderr
-    status = sim("status", "--control", running.control, "--json")
+    status = sim("status", "--control", running.endpoints.control, "--json")
     assert '"faults": {}' in status.stdout  # all or nothing: rope_wear was not applied
 
 
