@@ -103,6 +103,10 @@ class Box:
                 yield "resend"
         if c.ticks_diff(now, self.next_telemetry) >= 0:
             self.next_telemetry = now + self.telemetry_us
+            if self.mic is not None:
+                self.sound = (self.mic.level_a() if self.mic.capture() == self.mic.samples
+                              else None)
+                yield "sound"
             self.telemetry()
             yield "telemetry"
         if self.uplink is not None:
@@ -207,8 +211,8 @@ class Box:
                 values[k] = self.readings[k]
         for k, v in self.features.items():
             values[k] = v
-        if self.mic is not None and self.mic.capture() == self.mic.samples:
-            values["sound_dba"] = self.mic.level_a()  # L_Aeq of the block, as the Pi's dB(A)
+        if self.sound is not None:
+            values["sound_dba"] = self.sound  # L_Aeq of the block, as the Pi's dB(A)
         values["outbox"] = len(self.outbox)
         body = payloads.envelope("telemetry", self.clock.time(), kind="box", values=values)
         self.outbox.put("telemetry", body)

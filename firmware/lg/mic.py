@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # mypy only; MicroPython has no typing module
 # IEC 61672-1:2013 Annex E: the A curve's pole frequencies (Hz), E.6's normalisation +2.00 dB
 F1, F2, F3, F4 = 20.6, 107.7, 737.9, 12194.0
 A1000 = 10 ** (2.0 / 10)
+CHUNK = 256  # samples read from I2S at a time: a 1 KiB buffer instead of one for the block
 
 
 def a_gain(f: float) -> float:
@@ -41,7 +42,7 @@ class Microphone:
     def __init__(self, i2s, samples: int = 1024, sensitivity_dbfs: float = -26.0,
                  rate_hz: int = 16000, fft=None):
         self.i2s = i2s
-        self.raw = bytearray(4 * samples)
+        self.raw = bytearray(4 * min(samples, CHUNK))
         self.samples = samples
         self.sensitivity = sensitivity_dbfs
         self.rate = rate_hz
@@ -52,17 +53,23 @@ class Microphone:
         self.s2 = 0.0
 
     def capture(self) -> int:
-        """Fill one block; returns the number of samples read."""
-        n = self.i2s.readinto(self.raw) // 4
-        b, out = self.raw, self.buf
-        for i in range(n):
-            # The 24 significant bits are the slot's top three bytes (the low byte is zero):
-            # assembled as a 24-bit value they stay a small int, where the whole 32-bit word
-            # would be a heap-allocated big one on a 32-bit port.
-            k = 4 * i
-            v = b[k + 1] | b[k + 2] << 8 | b[k + 3] << 16
-            out[i] = v - 0x1000000 if v & 0x800000 else v
-        return n
+        """Fill one block, a chunk at a time; returns the number of samples read."""
+        out, b = self.buf, self.raw
+        got = 0
+        while got < self.samples:
+            left = self.samples - got
+            r = self.i2s.readinto(b if left >= CHUNK else memoryview(b)[:4 * left]) // 4
+            if r == 0:
+                break
+            for i in range(r):
+                # The 24 significant bits are the slot's top three bytes (the low byte is
+                # zero): assembled as a 24-bit value they stay a small int, where the whole
+                # 32-bit word would be a heap-allocated big one on a 32-bit port.
+                k = 4 * i
+                v = b[k + 1] | b[k + 2] << 8 | b[k + 3] << 16
+                out[got + i] = v - 0x1000000 if v & 0x800000 else v
+            got += r
+        return got
 
     def _spl(self, ms: float) -> tuple:
         # Full scale is a sine of peak 2^23, whose RMS is 2^23 / sqrt(2): 0 dBFS (AES17).
