@@ -185,7 +185,9 @@ def _sheave(
         w = 2 * np.pi * k * f_sheave * t
         cols += [np.sin(w), np.cos(w)]
     basis = np.column_stack(cols)
-    coef, *_ = np.linalg.lstsq(basis, x, rcond=None)
+    # normal equations: twelve well-conditioned columns (a cubic on [-1, 1], sines of whole
+    # and more turns), far cheaper than an SVD of the n x 12 basis on a long segment
+    coef = np.linalg.solve(basis.T @ basis, basis.T @ x)
     resid = x - basis @ coef
     line = float(np.sum(coef[4:] ** 2)) / 2  # sum over orders, sine+cosine, axes
     spec = np.fft.rfft(resid, axis=0)
@@ -236,12 +238,17 @@ def _bearing(
         if lo - 10 < k * f_strand < hi + 10
     ]
     bands = _sub_bands(lo, hi)
+    n = x.shape[0]
+    fr = np.fft.rfftfreq(n, 1 / fs)
+    notched = np.ones(fr.size, dtype=bool)
+    for fn in notches:
+        notched &= np.abs(fr - fn) > max(0.006 * fn, 4 * fs / n)
+    masks = [notched & (fr >= b_lo) & (fr < b_hi) for b_lo, b_hi in bands]
     hf = 0.0
     best = (-np.inf, 0.0, 0)  # (kurtosis, envelope quantile ratio, band index)
     for c in range(x.shape[1]):
-        hf += _band_power(x[:, c], fs, lo, hi, notches)
-        envs = _band_envelopes(x[:, c], fs, bands, notches)
-        for i, (band, env) in enumerate(envs):
+        hf += _band_power(x[:, c], fs, masks[0])
+        for i, (band, env) in enumerate(_band_envelopes(x[:, c], fs, masks)):
             k = _kurtosis(band)
             if k > best[0]:
                 q = np.quantile(env, (0.5, 0.995))
@@ -261,49 +268,44 @@ def _sub_bands(lo: float, hi: float) -> list[tuple[float, float]]:
     return [(lo, hi)] + [(lo + j * w / 2, lo + j * w / 2 + w) for j in range(7)]
 
 
-def _keep_mask(fr: np.ndarray, lo: float, hi: float, notches: list[float], fs: float,
-               n: int) -> np.ndarray:
-    keep = (fr >= lo) & (fr < hi)
-    for fn in notches:
-        keep &= np.abs(fr - fn) > max(0.006 * fn, 4 * fs / n)
-    return keep
+def _analytic(spec: np.ndarray, keep: np.ndarray, n: int) -> np.ndarray:
+    """Analytic signal of the kept bins of a one-sided spectrum (rfft of n samples): the
+    positive frequencies doubled, the negative ones zero."""
+    full = np.zeros(n, dtype=np.complex128)
+    full[: spec.size] = np.where(keep, 2 * spec, 0)
+    return np.fft.ifft(full)
 
 
-def _band_power(x: np.ndarray, fs: float, lo: float, hi: float, notches: list[float]) -> float:
+def _band_power(x: np.ndarray, fs: float, keep: np.ndarray) -> float:
     """Mean power of the notched band (the firmware computes the same figure from its PSD):
     the FFT band-pass of the whole segment, 25 ms dropped at each end."""
     n = x.size
-    spec = np.fft.fft(x)
-    fr = np.fft.fftfreq(n, 1 / fs)
-    band = np.fft.ifft(np.where(_keep_mask(fr, lo, hi, notches, fs, n), 2 * spec, 0)).real
+    band = _analytic(np.fft.rfft(x), keep, n).real
     edge = min(int(0.025 * fs), n // 10)
     return float(np.mean(band[edge : n - edge] ** 2))
 
 
 def _band_envelopes(
-    x: np.ndarray, fs: float, bands: list[tuple[float, float]], notches: list[float]
+    x: np.ndarray, fs: float, masks: list[np.ndarray]
 ) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Band-pass and envelope in one FFT per band: zeroing the negative frequencies and the
-    bins outside the band gives the analytic signal of the band, whose magnitude is the
-    envelope. The segment is tapered first (raised-cosine ends, TAPER_S each): untapered,
-    a strong rope line leaks a skirt past its notch, and the skirt, beating with the line's
-    sheave-rate sidebands, put rope wear into the envelope at integer sheave orders. The
-    tapered ends and the filter's ring-down after them are dropped."""
+    """Band-pass and envelope in one inverse FFT per band: the magnitude of the band's
+    analytic signal is its envelope. The segment is tapered first (raised-cosine ends,
+    TAPER_S each) so a strong rope line's leakage skirt, which the notches do not hold on an
+    untapered record, stays out of the band; the tapered ends and the circular filter's
+    ring-down after them are dropped, so what is measured never depends on where exactly
+    the segment was cut."""
     n = x.size
     ramp = min(int(TAPER_S * fs), n // 8)
     w = np.ones(n)
     if ramp > 0:
         r = 0.5 - 0.5 * np.cos(np.pi * (np.arange(ramp) + 0.5) / ramp)
         w[:ramp], w[n - ramp:] = r, r[::-1]
-    spec = np.fft.fft(x * w)
-    fr = np.fft.fftfreq(n, 1 / fs)
-    # The FFT filter is circular: drop the tapers and 25 ms (dozens of ring-down times of the
-    # band) after each.
+    spec = np.fft.rfft(x * w)
+    # 25 ms: dozens of ring-down times of the band
     edge = min(ramp + int(0.025 * fs), n // 4)
     out = []
-    for lo, hi in bands:
-        keep = _keep_mask(fr, lo, hi, notches, fs, n)
-        analytic = np.fft.ifft(np.where(keep, 2 * spec, 0))[edge : n - edge]
+    for keep in masks:
+        analytic = _analytic(spec, keep, n)[edge : n - edge]
         out.append((analytic.real, np.abs(analytic)))
     return out
 

@@ -147,7 +147,6 @@ def test_standing_still_is_never_pooled_with_running():
 
 
 def test_a_baseline_learned_with_retired_features_is_refused_in_one_line(tmp_path):
-
     doc = {"schema": "liftguard.baseline/1", "lift": {}, "speed_bin_mps": 0.25, "min_count": 8,
            "features": {"sheave.orders_prom": {"7": {"n": 20, "median": 17.0, "mad": 1.0}}}}
     (tmp_path / "old.json").write_text(json.dumps(doc))
