@@ -72,10 +72,13 @@ class WearMonitor:
             feats.update(electrical.thermal_features(trace, [cap.trip],
                                                      self.baseline.thermal)[0])
         found = []
-        for kind, (score, name) in sorted(wear_scores(feats, speed, self.baseline).items()):
+        scores = wear_scores(feats, speed, self.baseline, self.tracker.evidence)
+        for kind, (score, name) in sorted(scores.items()):
             st = self.tracker.update(kind, cap.trip.end, score)
-            ev: dict[str, Any] = {"feature": name, "value": round(feats[name], 4),
-                                  "trend_level": round(st.level, 2), "drifting": st.drifting}
+            ev: dict[str, Any] = {"feature": name, "trend_level": round(st.level, 2),
+                                  "drifting": st.drifting}
+            if name in feats:  # else it scored from earlier trips' evidence (evidence.py)
+                ev["value"] = round(feats[name], 4)
             if st.time_to_warning_s is not None:
                 ev["time_to_warning_s"] = round(st.time_to_warning_s)
             found.append(Finding(kind, score, st.severity, ev))
