@@ -32,6 +32,7 @@ from agent.detectors import electrical
 from agent.detectors.acoustic import sound_features, tones_per_ampere
 from agent.detectors.baseline import Baseline, learn
 from agent.detectors.electrical import ThermalModel
+from agent.detectors.evidence import EvidenceBook
 from agent.detectors.geometry import LiftGeometry
 from agent.detectors.offline import Settings
 from agent.detectors.ride import ride_metrics
@@ -315,6 +316,8 @@ class WearStage:
         """Score against `baseline` from the next trip on (a file, or a calibration's)."""
         self.baseline = baseline
         self._learning.clear()
+        # accumulated evidence is in units of the old baseline: it does not add to the new
+        self.tracker.evidence = EvidenceBook()
 
     def _confirmed(self, kind: str, over: bool) -> str:
         """Ride and noise are judged per trip against absolute limits; one rough trip (a

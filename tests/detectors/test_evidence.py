@@ -63,3 +63,16 @@ def test_evidence_survives_a_restart(tmp_path):
     again = WearTracker.load(tmp_path / "state.json")
     assert again.evidence.standing() == pytest.approx(tr.evidence.standing())
     assert again.evidence.accumulate(DIP, 0.0) == pytest.approx(6.0 / 2.0)
+
+
+def test_a_new_baseline_starts_the_evidence_afresh():
+    from agent.detectors.offline import Settings
+    from agent.runtime.wear import WearStage
+
+    rng = np.random.default_rng(4)
+    base = learn([(1.0, {DIP: 1.0 + rng.normal(0, 0.1)}) for _ in range(50)], LIFT)
+    stage = WearStage(LIFT, Settings(), baseline=base, baseline_path=None, learn_trips=0,
+                      tracker=WearTracker(), state_path=None, keep_s=60.0)
+    stage.tracker.evidence.accumulate(DIP, 3.0)
+    stage.use_baseline(base)  # z against another baseline would not add up
+    assert stage.tracker.evidence.standing() == {}
