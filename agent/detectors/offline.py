@@ -154,11 +154,17 @@ def learn_baseline(paths: Iterable[str], lift: LiftGeometry | None = None,
     geometry = lift
     csvs: list[tuple[str, dict[str, np.ndarray]]] = []
     names = []
+    sessions: dict[Path, tuple[str, list[str]]] = {}  # resolved trace -> (trace, WAVs)
     for p in paths:
         names.append(Path(p).name)
         if p.lower().endswith(".csv"):
             trace = read_controller_csv(p)
             csvs.append((p, trace_arrays(trace)))
+            continue
+        side = read_sidecar(p)
+        if side.is_session and side.speed_source is not None:
+            trace_path = str(Path(p).parent / side.speed_source)
+            sessions.setdefault(Path(trace_path).resolve(), (trace_path, []))[1].append(p)
             continue
         rec = read_recording(p)
         if rec.sidecar.kind == "accel":
@@ -172,6 +178,12 @@ def learn_baseline(paths: Iterable[str], lift: LiftGeometry | None = None,
             observations.append(accel_observation(rec, g))
         else:
             observations.append(audio_observation(rec)[0])
+    for trace_path, wavs in sessions.values():
+        from agent.runtime.offline_session import session_observations
+
+        got, g = session_observations(trace_path, wavs, geometry, settings)
+        geometry = geometry or g
+        observations += [Observation(speed, 0.0, feats) for speed, feats in got]
     thermal = None
     if csvs:
         fits = []

@@ -40,8 +40,8 @@ class SessionOptions:
 
 def run_session(trace_path: str, wav_paths: Sequence[str], baseline: Baseline | None,
                 options: SessionOptions = SessionOptions(),
-                on_trip: Callable[[TripResult, list[WearFinding]], None] | None = None
-                ) -> WearStage:
+                on_trip: Callable[[TripResult, list[WearFinding]], None] | None = None,
+                lift: LiftGeometry | None = None) -> WearStage:
     """Every trip of the session through a WearStage (its `last`: each kind's finding);
     `on_trip` sees each trip's result and findings as the stage absorbs them."""
     trace = read_controller_csv(trace_path)
@@ -54,7 +54,13 @@ def run_session(trace_path: str, wav_paths: Sequence[str], baseline: Baseline | 
                              f"(the first is {have.path.name})")
         recs[rec.sidecar.kind] = rec
     session = open_session(trace, trace_path, recs, lambda: 0.0, realtime=False)
-    stage = WearStage(_geometry(recs, baseline), options.settings, baseline=baseline,
+    geometry = _geometry(recs, baseline) if lift is None or any(
+        r.sidecar.lift for r in recs.values()) else lift
+    if lift is not None and geometry.to_dict() | {"rated_speed_mps": 0} != \
+            lift.to_dict() | {"rated_speed_mps": 0}:
+        raise InputError(f"{sidecar_path(next(iter(recs.values())).path)}: lift differs from "
+                         "the other recordings (a baseline is per lift)")
+    stage = WearStage(geometry, options.settings, baseline=baseline,
                       baseline_path=None, learn_trips=0,
                       tracker=WearTracker(options.settings.thresholds, options.trend_alpha),
                       state_path=None, keep_s=options.keep_s)
@@ -72,6 +78,24 @@ def run_session(trace_path: str, wav_paths: Sequence[str], baseline: Baseline | 
                 if on_trip is not None:
                     on_trip(result, found)
     return stage
+
+
+def session_observations(trace_path: str, wav_paths: Sequence[str],
+                         lift: LiftGeometry | None, settings: Settings
+                         ) -> tuple[list[tuple[float, dict[str, float]]], LiftGeometry]:
+    """(speed, features) of the sensor segments of every trip of a session, as the agent
+    learns them during commissioning (the trace's own features are learned from the CSV
+    itself when `baseline learn` is given it), and the lift the recordings are of."""
+    got: list[tuple[float, dict[str, float]]] = []
+
+    def on_trip(result: TripResult, _: list[WearFinding]) -> None:
+        sensor = {k: v for k, v in result.features.items() if k not in result.trace_features}
+        if sensor:
+            got.append((result.speed_mps, sensor))
+
+    stage = run_session(trace_path, wav_paths, None, SessionOptions(settings), on_trip,
+                        lift=lift)
+    return got, stage.geometry
 
 
 def _geometry(recs: Mapping[str, Recording], baseline: Baseline | None) -> LiftGeometry:

@@ -2,11 +2,12 @@
 the whole agent gives the findings `liftguard analyze` gives for the same files, for every
 detector kind (issue 6 acceptance).
 
-`liftguard sim record --session` writes the worn session (rope wear injected) as real
-subprocesses do; the baseline is learned by `liftguard baseline learn` from a healthy run of
-the same lift; analyze runs as a subprocess. The agent runs in-process with [controller],
-[accel] and [noise] all `backend = "replay"` on the session, unpaced (one row per 2 ms, the
-sensors in step on the trace's clock), until every trip is scored.
+`liftguard sim record --session` writes the worn session (rope wear injected); the baseline is
+learned by `liftguard baseline learn` from the session itself (short form) or from a healthy
+run of the same lift (full form); analyze runs too, all as subprocesses. The agent runs
+in-process with [controller], [accel] and [noise] all `backend = "replay"` on the session,
+unpaced (one row per 2 ms, the sensors in step on the trace's clock), until every trip is
+scored.
 
 Both cut the trips with the same WearStage (agent/runtime/offline_session.py), so the figures
 are the same floats: the agent's are compared with the in-process session run exactly, and
@@ -63,10 +64,13 @@ def analyze(files: list[str], baseline: Path | None) -> dict[str, dict[str, Any]
 
 @pytest.fixture(scope="module")
 def short_session(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """A minute and a half of the worn lift, no baseline: the trip cut and the limit findings."""
+    """A minute and a half of the worn lift, its baseline learned from itself by `baseline
+    learn` of the session files: every kind is scored (near 0: the lift does not change)."""
     root = tmp_path_factory.mktemp("short_session")
     files = record_session(root / "worn", "90", "rope_wear=0.6")
-    return {"files": files, "baseline": None, "analyzed": analyze(files, None)}
+    baseline = root / "baseline.json"
+    liftguard("baseline", "learn", "-o", str(baseline), "--min-count", "2", *files)
+    return {"files": files, "baseline": baseline, "analyzed": analyze(files, baseline)}
 
 
 @pytest.fixture(scope="module")
@@ -138,9 +142,12 @@ def assert_agent_finds_what_analyze_finds(session: dict[str, Any], root: Path) -
         assert json.loads(json.dumps(got.evidence)) == want["evidence"]
 
 
+ALL_KINDS = {"rope_wear", "sheave_wear", "bearing_wear", "inverter_wear", "ride_quality",
+             "noise_level"}
+
+
 def test_replayed_session_cuts_the_trips_analyze_cuts(short_session, tmp_path):
-    # without a baseline only the limits judge: ride quality (accel) and noise (sound)
-    assert set(short_session["analyzed"]) == {"ride_quality", "noise_level"}
+    assert set(short_session["analyzed"]) == ALL_KINDS
     assert_agent_finds_what_analyze_finds(short_session, tmp_path)
 
 
@@ -151,7 +158,6 @@ def test_replayed_session_cuts_the_trips_analyze_cuts(short_session, tmp_path):
 def test_replayed_session_gives_every_finding_analyze_gives(worn_session, tmp_path):
     found = worn_session["analyzed"]
     # the wear kinds the sensors score, the controller's, and both limit judgements
-    assert set(found) == {"rope_wear", "sheave_wear", "bearing_wear", "inverter_wear",
-                          "ride_quality", "noise_level"}
+    assert set(found) == ALL_KINDS
     assert found["rope_wear"]["alarm"]  # the injected wear is found: not a trivial match
     assert_agent_finds_what_analyze_finds(worn_session, tmp_path)
