@@ -147,3 +147,17 @@ def replay_agent(root: Path, trace: Path, wav: Path, accel: dict | None = None) 
     agent = Agent(cfg)
     agent.close()
     return agent
+
+
+def test_paced_session_hands_out_rows_and_blocks_as_trace_time_passes(tmp_path):
+    trace_path, wav = session(tmp_path, start_t=9.5)
+    clock = Clock()
+    s = open_session(parse_controller_csv(trace_path.read_text(), str(trace_path)), trace_path,
+                     {"accel": read_recording(wav)}, clock, realtime=True)
+    accel = s.sensors["accel"]
+    # at start trace time is the first row's: 10.0
+    assert [r.t for r in s.controller.read()] == [10.0]
+    assert [b.t0 for b in accel.read()] == [9.5, 9.625, 9.75, 9.875]
+    clock.t += 0.35  # trace time 10.35
+    assert [r.t for r in s.controller.read()] == [10.1, 10.2, 10.3]
+    assert [b.t0 for b in accel.read()] == [10.0, 10.125]  # whole blocks ending by 10.35
