@@ -106,7 +106,7 @@ class Microphone:
             x *= self.window
             p = fft.power_nd(x)
             s2 = self.s2
-            weighted = 2 * float(_np.sum(p * g)) - p[0] * g[0] - p[m] * g[m]
+            weighted = 2 * float(_np.dot(p, g)) - p[0] * g[0] - p[m] * g[m]  # no temporary
         else:  # integers through the block-floating-point FFT: no float per sample
             total = sum(buf)
             mean = (2 * total + n) // (2 * n)
