@@ -60,8 +60,9 @@ KIND = "inverter_wear"
 
 def trace_job(job: tuple[int, int, float, str, float]) -> tuple[tuple[int, int, float, str, float],
                                                                   dict[str, np.ndarray]]:
-    gi, seed, dur, fault, level = job
+    gi, seed, dur, what, level = job
     p = params(GEOMETRIES[gi][1])
+    fault = what.removeprefix("ramp:")
     return job, elec_trace(p, seed, dur, {fault: level} if level else {})
 
 
@@ -126,7 +127,7 @@ def main() -> int:
           "window is full):")
     for (fault, lv), s in sorted(det.items()):
         print(f"  {fault:<17} level {lv:.2f}: {np.mean(np.asarray(s) >= th.warning):6.1%} "
-              f"(n={len(s)}, min score {min(s):.2f})")
+              f"(n={len(s)}, min score {min(s, default=float('nan')):.2f})")
     n_fa = int(np.sum(np.asarray(fa) >= th.warning))
     print(f"false alarms: {n_fa} in {len(fa)} healthy trips "
           f"(max score {max(fa, default=float('nan')):.2f})")
