@@ -12,7 +12,8 @@ against the baseline and follows the trend (WearTracker) to a final inverter_wea
 the agent segments the same rows as they arrive and does the same per trip. The per-trip
 WAVs of `sim record` hold only the constant-speed phase of one trip with no start time, so
 they cannot be placed on a controller trace for the agent to cut again; they are analysed by
-analyze alone (tests/drivers/test_replay_analyze.py).
+analyze alone (tests/drivers/test_replay_analyze.py). A session recording (`sim record
+--session`: whole-run WAVs on the trace's clock) can: tests/runtime/test_replay_session.py.
 """
 
 from __future__ import annotations
