@@ -157,6 +157,9 @@ def check_controller_replay(cfg: Any) -> list[Check]:
                 if rec.sidecar.is_session:
                     check_in_session(rec, trace, path)
     except InputError as exc:
+        if ".json:" in str(exc):  # a session recording's sidecar does not fit the trace
+            fix = ("replay the session's own controller.csv, or give the sidecar the start_t "
+                   "of its first sample on that trace's clock")
         return [Check("controller", "FAIL", str(exc), fix)]
     found = f"{path}: {len(trace.rows)} rows over {trace.duration:.0f} s"
     if "speed_mps" not in trace.columns:

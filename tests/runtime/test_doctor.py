@@ -144,4 +144,4 @@ def test_session_recording_outside_the_trace_fails_naming_start_t(tmp_path):
         tmp_path, controller={"backend": "replay", "replay_file": str(trace)},
         accel={"backend": "replay", "replay_file": str(wav)}))
     assert c.status == "FAIL" and "session_accel.json: start_t = 100.0" in c.found
-    assert "does not overlap" in c.found
+    assert "does not overlap" in c.found and "start_t" in c.fix
