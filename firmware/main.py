@@ -59,11 +59,10 @@ def start():
                     m["client_id"], m["keepalive_s"], m["backoff_min_s"], m["backoff_max_s"],
                     m["inflight"], rand=random.random)
     keys = [parse_public_line(line) for line in cfg["commands"]["trusted_keys"]]
-    verifier = None
-    if keys:
-        verifier = Verifier(cfg["device"]["site"] + "/" + cfg["device"]["lift"],
-                            {key_id(k): k for k in keys}, Counters("counters.json", Flash()),
-                            cfg["commands"]["max_bytes"], cfg["commands"]["max_ttl_s"])
+    # No trusted keys: every command is answered `unknown_key`, as the Pi answers it.
+    verifier = Verifier(cfg["device"]["site"] + "/" + cfg["device"]["lift"],
+                        {key_id(k): k for k in keys}, Counters("counters.json", Flash()),
+                        cfg["commands"]["max_bytes"], cfg["commands"]["max_ttl_s"])
     alarms = AlarmBook(outbox, clock, cfg["alarms"]["resend_interval_s"])
     box = Box(cfg, profile, master, outbox, uplink, alarms, clock, accel, mic, baseline,
               verifier, wdt)

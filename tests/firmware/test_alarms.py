@@ -146,8 +146,7 @@ except PowerCut:
 """
 
 
-@pytest.mark.parametrize("ops", [4, 5])
-@pytest.mark.parametrize("change", ["raise", "ack", "clear"])
+@pytest.mark.parametrize(("change", "ops"), [("raise", 4), ("ack", 5), ("clear", 4)])
 def test_a_power_cut_between_outbox_and_book_loses_no_change(tmp_path, ops, change):
     # An outbox commit is 4 filesystem operations (counters and message, each written and
     # renamed); the cut falls before the book's write (4) or before its rename (5).
