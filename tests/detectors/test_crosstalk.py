@@ -9,6 +9,9 @@ constant speed, on both sensor mounts, with the mix of short and long segments a
 are where a worn rope used to read as sheave wear. The slow test goes through the whole trip
 path (model, controller polls, trip capture, order tracking)."""
 
+import functools
+import os
+
 import numpy as np
 import pytest
 
@@ -41,17 +44,19 @@ def cruise(p: SimParams, seed: int, seconds: float, faults: dict[str, float]) ->
     return x.astype(np.float64)
 
 
-def healthy_baseline(p: SimParams) -> Baseline:
+@functools.cache
+def healthy_baseline(mount: str) -> Baseline:
+    p = SimParams().with_overrides([f"sensor.mount={mount}"])
     v, fs, g = p.lift.rated_speed_mps, p.sensor.accel_fs, lift_of(p)
-    obs = [(v, vibration_features(cruise(p, s, 12.0 if s % 6 == 0 else 2.0, {}), fs, v, g).values)
-           for s in range(100, 124)]
+    obs = [(v, vibration_features(cruise(p, s, 12.0 if s % 8 == 0 else 2.0, {}), fs, v, g).values)
+           for s in range(100, 116)]
     return learn(obs, g)
 
 
 @pytest.mark.parametrize("mount", ["machine", "car"])
 def test_end_of_life_rope_wear_alone_leaves_bearing_and_sheave_normal(mount):
     p = SimParams().with_overrides([f"sensor.mount={mount}"])
-    base = healthy_baseline(p)
+    base = healthy_baseline(mount)
     v, fs, g = p.lift.rated_speed_mps, p.sensor.accel_fs, lift_of(p)
     for seed, seconds in ((1, 2.0), (2, 12.0), (3, 12.0), (4, 12.0)):
         x = cruise(p, seed, seconds, {"rope_wear": 1.0})
@@ -63,7 +68,7 @@ def test_end_of_life_rope_wear_alone_leaves_bearing_and_sheave_normal(mount):
 
 def test_sheave_and_bearing_wear_are_seen_by_their_own_kind_on_the_machine_mount():
     p = SimParams().with_overrides(["sensor.mount=machine"])
-    base = healthy_baseline(p)
+    base = healthy_baseline("machine")
     v, fs, g = p.lift.rated_speed_mps, p.sensor.accel_fs, lift_of(p)
     for fault, kind in (("sheave_wear", "sheave_wear"), ("bearing_wear", "bearing_wear")):
         x = cruise(p, 5, 2.0, {fault: 0.3})
@@ -83,7 +88,10 @@ def trip_features(p: SimParams, seed: int, seconds: float, faults: dict[str, flo
             for c in TripCapture(m, 0.1).run(seconds, keep_rows=False) if c.cruise is not None]
 
 
+# The trip-path form simulates 15 minutes per mount (minutes here): marked slow and run when
+# asked (LIFTGUARD_SOAK=1), as the other long forms.
 @pytest.mark.slow
+@pytest.mark.skipif(not os.environ.get("LIFTGUARD_SOAK"), reason="full form: LIFTGUARD_SOAK=1")
 @pytest.mark.parametrize("mount", ["machine", "car"])
 def test_simulated_trips_with_end_of_life_rope_raise_no_bearing_or_sheave_finding(mount):
     # busy traffic: a trip every ~25 s; long trips come from the random calls
