@@ -143,7 +143,7 @@ class WelchPSD:
         if peak > self.peak:
             self.peak = peak
         x *= self.window
-        self.sum += self.fft.power_nd(x)
+        self.sum += self.fft.power_nd(x, inplace=True)
         self.frames += 1
         self._k2_cache = None
 

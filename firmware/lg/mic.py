@@ -104,7 +104,7 @@ class Microphone:
             x = _np.array(buf, dtype=_np.float)
             x -= _np.mean(x)
             x *= self.window
-            p = fft.power_nd(x)
+            p = fft.power_nd(x, inplace=True)
             s2 = self.s2
             weighted = 2 * float(_np.dot(p, g)) - p[0] * g[0] - p[m] * g[m]  # no temporary
         else:  # integers through the block-floating-point FFT: no float per sample
