@@ -13,8 +13,9 @@
    ROMFS image, so their code is outside the heap as on a board deployed with ROMFS; the
    test fakes (fake machine, ADXL345 model, in-memory broker) run in the same heap and are
    counted in it.
-2. Time of a 1024-point real FFT in MicroPython, pure Python and with ulab, against the same
-   pure code under CPython and numpy.fft.rfft measured in the same run.
+2. Time of a 1024-point real FFT in MicroPython, pure Python (float, and the integer
+   block-floating-point one the loop uses without ulab) and with ulab, against the same pure
+   code under CPython and numpy.fft.rfft measured in the same run.
 3. Ed25519 verification of a signed command in MicroPython, against the same pure code under
    CPython and `cryptography` (OpenSSL).
 
@@ -190,8 +191,23 @@ print(json.dumps(time.ticks_diff(time.ticks_us(), t0) / reps / 1000))
 """
 
 
+FIXED_TIME = """
+import json, time
+from array import array
+from lg.fixfft import FixedFFT
+q = FixedFFT(1024)
+q.window(array('i', ((i * 7919) % 1000 - 500 for i in range(1024))), 0, 500)
+q.run(q.frame)
+t0 = time.ticks_us()
+for _ in range(3):
+    q.run(q.frame)
+print(json.dumps(time.ticks_diff(time.ticks_us(), t0) / 3 / 1000))
+"""
+
+
 def fft_times() -> dict:
     pure_mp = result(FFT_TIME)
+    fixed_mp = result(FIXED_TIME)
     ulab_mp = result(FFT_TIME, ulab=True)
     sys.path.insert(0, str(FIRMWARE))
     from lg.fft import RealFFT
@@ -207,8 +223,8 @@ def fft_times() -> dict:
     for _ in range(2000):
         np.abs(np.fft.rfft(a)) ** 2
     numpy_ms = (time.perf_counter() - t0) / 2000 * 1000
-    return {"pure_mp_ms": pure_mp, "ulab_mp_ms": ulab_mp, "pure_cpython_ms": pure_cpy,
-            "numpy_ms": numpy_ms}
+    return {"pure_mp_ms": pure_mp, "fixed_mp_ms": fixed_mp, "ulab_mp_ms": ulab_mp,
+            "pure_cpython_ms": pure_cpy, "numpy_ms": numpy_ms}
 
 
 def ed25519_times() -> dict:
@@ -254,7 +270,8 @@ def main() -> int:
               f"{h['worst_unit']} unit (goal {GOAL_KIB} KiB); segments {h['segments']}, "
               f"polls {h['polls']}, features {', '.join(h['features'])}; largest allocation "
               f"by unit (KiB): {h['by_unit']}")
-    print(f"FFT 1024: MicroPython pure {f['pure_mp_ms']:.1f} ms, ulab {f['ulab_mp_ms']:.3f} ms; "
+    print(f"FFT 1024: MicroPython pure {f['pure_mp_ms']:.1f} ms (integer block-floating-point "
+          f"{f['fixed_mp_ms']:.1f} ms), ulab {f['ulab_mp_ms']:.3f} ms; "
           f"CPython same code {f['pure_cpython_ms']:.2f} ms, numpy {f['numpy_ms']:.4f} ms; "
           f"MicroPython/CPython {f['pure_mp_ms'] / f['pure_cpython_ms']:.1f}x")
     print(f"Ed25519 verify: MicroPython {e['mp_ms']:.0f} ms (valid={e['ok']}), CPython same code "
@@ -273,7 +290,8 @@ def main() -> int:
           f"mpy_live_heap_pure_kib={h_pure['live_kib']:.1f} "
           f"mpy_peak_bound_ulab_kib={h_ulab['peak_bound_kib']:.1f} "
           f"mpy_peak_bound_pure_kib={h_pure['peak_bound_kib']:.1f} heap_goal_kib={GOAL_KIB} "
-          f"mpy_fft1024_pure_ms={f['pure_mp_ms']:.1f} mpy_fft1024_ulab_ms={f['ulab_mp_ms']:.3f} "
+          f"mpy_fft1024_pure_ms={f['pure_mp_ms']:.1f} mpy_fft1024_fixed_ms={f['fixed_mp_ms']:.1f} "
+          f"mpy_fft1024_ulab_ms={f['ulab_mp_ms']:.3f} "
           f"fft_mpy_over_cpython={f['pure_mp_ms'] / f['pure_cpython_ms']:.1f} "
           f"mpy_ed25519_verify_ms={e['mp_ms']:.0f} "
           f"ed25519_mpy_over_cpython={e['mp_ms'] / e['cpython_ms']:.1f}")
