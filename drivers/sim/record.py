@@ -117,13 +117,14 @@ def write_session(out: Path, blocks: dict[str, list[SampleBlock]], model: Any,
     which the CSV's rows carry too)."""
     paths = []
     lift = lift_json(model)
-    for stream, got in blocks.items():
-        if not got:
-            continue
+    for stream, got in blocks.items():  # every stream checked before any file is written
         for a, b in zip(got, got[1:], strict=False):
             if b.dropped or abs(b.t0 - (a.t0 + a.duration)) > 0.5 / a.fs:
                 raise InputError(f"sim record --session: {stream} samples missing at "
                                  f"t = {b.t0:.3f} s (a session must be continuous)")
+    for stream, got in blocks.items():
+        if not got:
+            continue
         data = np.concatenate([b.data for b in got])
         side = (Sidecar("accel", "m/s^2", 1.0, got[0].channels, "z", None, lift,
                         got[0].t0, csv_name) if stream == "accel" else

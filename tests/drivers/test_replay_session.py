@@ -161,3 +161,41 @@ def test_paced_session_hands_out_rows_and_blocks_as_trace_time_passes(tmp_path):
     clock.t += 0.35  # trace time 10.35
     assert [r.t for r in s.controller.read()] == [10.1, 10.2, 10.3]
     assert [b.t0 for b in accel.read()] == [10.0, 10.125]  # whole blocks ending by 10.35
+
+
+def sim_blocks(stream: str, fs: float, starts: list[int], n: int = 100) -> list:
+    from drivers.blocks import SampleBlock
+
+    ch = ("x", "y", "z") if stream == "accel" else ("p",)
+    return [SampleBlock(stream, k, s / fs, fs, ch, "m/s^2" if stream == "accel" else "Pa",
+                        np.full((n, len(ch)), k, dtype=np.float32))
+            for k, s in enumerate(starts)]
+
+
+class Model:
+    """What write_session reads of the model: the lift geometry."""
+
+    class params:  # noqa: N801
+        class lift:  # noqa: N801
+            rated_speed_mps, roping, sheave_diameter_m = 1.0, 1, 0.4
+            rope_strands, rope_lay_length_m = 8, 0.065
+
+
+def test_sim_session_is_one_wav_per_stream_from_the_first_block(tmp_path):
+    from drivers.sim.record import write_session
+
+    paths = write_session(tmp_path, {"accel": sim_blocks("accel", 400.0, [40, 140, 240]),
+                                     "audio": []}, Model)
+    [wav] = paths
+    rec = read_recording(wav)
+    assert rec.sidecar.start_t == 0.1 and rec.sidecar.speed_source == "controller.csv"
+    assert rec.data.shape == (300, 3) and list(rec.data[::100, 0]) == [0.0, 1.0, 2.0]
+
+
+def test_sim_session_with_a_gap_is_refused(tmp_path):
+    from agent.errors import InputError
+    from drivers.sim.record import write_session
+
+    with pytest.raises(InputError, match=r"accel samples missing at t = 0\.850 s"):
+        write_session(tmp_path, {"accel": sim_blocks("accel", 400.0, [40, 140, 340])}, Model)
+    assert not list(tmp_path.iterdir())  # nothing half written
