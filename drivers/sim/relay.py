@@ -7,10 +7,15 @@ a real line. The relay is also where the bus faults act: with the controller unp
 without power) nothing crosses; with bus noise frames are garbled and idle garbage appears.
 
 Towards the controller, the bytes go through the controller's RTU receiver
-(drivers/sim/receiver.py) on their wire times, with a look at what is queued behind them:
-the slave's pty carries only whole, CRC-valid request frames, as a real controller's stack
-passes them on at its t3.5 timer, because the pymodbus server behind it has no timer of its
-own and would wait out a garbled length.
+(drivers/sim/receiver.py), which ends frames at t3.5 of silence and drops incomplete and
+CRC-failed ones: the slave's pty carries only whole, valid request frames, as a real
+controller's stack passes them on, because the pymodbus server behind it has no timer of its
+own and would wait out a garbled length. The receiver is fed with each character's wire time
+as soon as the burst is scheduled, so a request is judged (and handed to the slave) before
+its last character has ended on the emulated wire. The master cannot tell: the schedule
+holds the answer until t3.5 after the request's end, as the line allows. What it gains is
+the pymodbus server's own latency (an asyncio loop sharing the GIL with the physics thread,
+1-5 ms), hidden behind the request's wire time instead of added to every transaction.
 
 Thread model: the relay owns both ports; other threads only call `set_faults()` (which swaps
 two plain attributes) and `stop()`.
@@ -73,9 +78,7 @@ class WireRelay:
         self._schedule = WireSchedule(line, paced)
         self._noise = BusNoise(rng or random.Random(0))
         self._clock = clock
-        self._queues: tuple[deque[tuple[float, int]], deque[tuple[float, int]]] = (
-            deque(), deque()
-        )
+        self._to_master: deque[tuple[float, int]] = deque()  # (when it ends, byte)
         self._silent = False
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -107,9 +110,8 @@ class WireRelay:
         while not self._stop.is_set():
             now = self._clock()
             wait = IDLE_POLL
-            for q in self._queues:
-                if q:
-                    wait = min(wait, max(0.0, q[0][0] - now))
+            if self._to_master:
+                wait = min(wait, max(0.0, self._to_master[0][0] - now))
             frame_end = self._receiver.deadline()
             if frame_end is not None:
                 wait = min(wait, max(0.0, frame_end - now))
@@ -151,12 +153,24 @@ class WireRelay:
         if hit.kind != "clean":
             c.noise_hits += 1
         due = self._schedule.place(direction, now, len(hit.data))
-        self._queues[direction].extend(zip(due, hit.data, strict=True))
+        if direction == TO_SLAVE:
+            self._receive(due, hit.data)
+        else:
+            self._to_master.extend(zip(due, hit.data, strict=True))
+
+    def _receive(self, due: list[float], data: bytes) -> None:
+        """The controller's receiver takes a burst with its wire times; whole frames go on."""
+        frames: list[bytes] = []
+        last = len(data) - 1
+        for i, byte in enumerate(data):
+            frames += self._receiver.feed(due[i], byte, due[i + 1] if i < last else None)
+        for frame in frames:
+            self._write(TO_SLAVE, frame)
 
     def _idle_noise(self, now: float) -> None:
         quiet = now - self._last_idle_check
         self._last_idle_check = now
-        line_busy = self._queues[0] or self._queues[1] or now < self._schedule.idle_since()
+        line_busy = self._to_master or now < self._schedule.idle_since()
         if self._silent or line_busy:
             return
         burst = self._noise.idle_burst(quiet)
@@ -165,19 +179,13 @@ class WireRelay:
             # Garbage on an idle line reaches every station: the master and the controller's
             # receiver (which throws it away at the next t3.5 silence).
             due = self._schedule.place(TO_MASTER, now, len(burst))
-            for q in self._queues:
-                q.extend(zip(due, burst, strict=True))
+            self._to_master.extend(zip(due, burst, strict=True))
+            self._receive(due, burst)
 
     def _deliver(self, now: float) -> None:
-        frames: list[bytes] = []
-        q = self._queues[TO_SLAVE]
-        while q and q[0][0] <= now:
-            at, byte = q.popleft()
-            frames += self._receiver.feed(at, byte, q[0][0] if q else None)
-        frames += self._receiver.expire(now)
-        for frame in frames:
+        for frame in self._receiver.expire(now):  # a function the receiver has no length for
             self._write(TO_SLAVE, frame)
-        q = self._queues[TO_MASTER]
+        q = self._to_master
         out = bytearray()
         while q and q[0][0] <= now:
             out.append(q.popleft()[1])
