@@ -163,7 +163,7 @@ def learn_baseline(paths: Iterable[str], lift: LiftGeometry | None = None,
             continue
         side = read_sidecar(p)
         if side.is_session and side.speed_source is not None:
-            trace_path = str(Path(p).parent / side.speed_source)
+            trace_path = session_trace(p, side.speed_source)
             sessions.setdefault(Path(trace_path).resolve(), (trace_path, []))[1].append(p)
             continue
         rec = read_recording(p)
@@ -203,6 +203,15 @@ def learn_baseline(paths: Iterable[str], lift: LiftGeometry | None = None,
                  geometry or LiftGeometry(), thermal=thermal, sources=names)
 
 
+def session_trace(wav: str, speed_source: str) -> str:
+    """The controller trace a session recording's sidecar names, which must exist."""
+    trace = str(Path(wav).parent / speed_source)
+    if not Path(trace).is_file():
+        raise InputError(f"{Path(wav).with_suffix('.json')}: speed_source = {speed_source!r}: "
+                         f"{trace} does not exist (the session's controller trace)")
+    return trace
+
+
 def analyze_paths(paths: Sequence[str], baseline: Baseline | None,
                   settings: Settings = Settings(), options: Any = None
                   ) -> Iterator[dict[str, Any]]:
@@ -219,7 +228,7 @@ def analyze_paths(paths: Sequence[str], baseline: Baseline | None,
         if p.lower().endswith(".wav"):
             side = read_sidecar(p)
             if side.is_session and side.speed_source is not None:
-                trace = str(Path(p).parent / side.speed_source)
+                trace = session_trace(p, side.speed_source)
                 key = Path(trace).resolve()
                 sessions.setdefault(key, (trace, []))[1].append(p)
                 session_of[p] = key

@@ -199,3 +199,12 @@ def test_sim_session_with_a_gap_is_refused(tmp_path):
     with pytest.raises(InputError, match=r"accel samples missing at t = 0\.850 s"):
         write_session(tmp_path, {"accel": sim_blocks("accel", 400.0, [40, 140, 340])}, Model)
     assert not list(tmp_path.iterdir())  # nothing half written
+
+
+def test_session_wav_without_its_trace_is_one_line_naming_speed_source(tmp_path, capsys):
+    trace, wav = session(tmp_path)
+    trace.unlink()
+    assert main(["analyze", str(wav)]) != 0
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert "session_accel.json: speed_source = 'controller.csv'" in err and "does not exist" in err
