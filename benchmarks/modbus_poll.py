@@ -11,7 +11,9 @@ the same run.
 Two slaves are measured, because the served sim's slave is itself slow to answer: its
 pymodbus asyncio server shares one process (and the GIL) with the physics thread and the
 wire relay, and answers ~5 ms after a request even unpaced (benchmarks/sim_wire.py prints
-`unpaced_tps` ~170), which is as long as a whole transaction at 115200 baud. So:
+`unpaced_tps` ~170), which is as long as a whole transaction at 115200 baud (the wire relay
+hands it each request as soon as the burst is scheduled, which hides part of that behind the
+request's own wire time: drivers/sim/relay.py). So:
 - `sim`: the full virtual elevator (`liftguard sim run`), figures reported as measured;
 - `paced`: the sim's own wire emulator (drivers/sim/relay.WireRelay, same pacing and t3.5)
   in one process and a lean slave in another that answers from the virtual elevator's

@@ -12,6 +12,10 @@ NICE3000+ would show:
   answers both); writes to these monitoring registers get exception 02 (read-only), other
   function codes exception 01;
 - requests for another device id, and broadcasts, get no answer at all, as on a shared bus.
+
+pymodbus's RTU server has no t3.5 timer, so in the served sim its port carries only whole,
+CRC-valid frames: the wire relay's RTU receiver (drivers/sim/receiver.py) delimits and
+checks them first, as a real controller's stack does.
 """
 
 from __future__ import annotations
