@@ -22,7 +22,7 @@ from hil_tests.bench import Bench, SimulatedBench
 # accelerations, and about half the trips of an empty car are motoring.
 ROPE_STEPS = ("0.3", "0.6", "1.0")
 CAPACITOR_STEPS = ("0.5", "1.0", "1.0")
-MAX_TRIPS = 12  # then stop, whatever has been raised
+MAX_TRIPS = 15  # then stop, whatever has been raised (the bench raised inverter_wear on the 9th)
 
 
 def wear_scores(bench: Bench, after: int) -> list[dict[str, Any]]:
