@@ -20,6 +20,7 @@ import math
 MAD_TO_SIGMA = 1.4826  # the MAD's consistency factor for a normal distribution
 MEDIAN_VAR = math.pi / 2  # variance of a sample median, in sigma^2 / n (normal data)
 SCHEMA = "liftguard.baseline/1"
+WEAR_KINDS = ("rope_wear", "sheave_wear", "bearing_wear", "inverter_wear")  # scoring.py's
 
 
 class BaselineError(Exception):
@@ -74,12 +75,14 @@ class Baseline:
         z = (value - s[1]) / scale
         return abs(z) if two_sided else z
 
-    def findings(self, feats: dict, speed: float, warning: float, critical: float) -> list:
-        """(kind, severity, feature, score) for every feature at or above `warning`."""
-        out = []
+    def scores(self, feats: dict, speed: float) -> dict:
+        """Per finding kind: (score, feature) of its highest-scoring feature (the Pi's
+        wear_scores, without the tone pairing and slow-wear evidence the board lacks)."""
+        out: dict = {}
         for name, value in feats.items():
             z = self.score(name, speed, value)
-            if z is not None and z >= warning:
-                kind = self.features[name]["spec"][0]
-                out.append((kind, "critical" if z >= critical else "warning", name, z))
+            kind = self.features[name]["spec"][0] if z is not None else None
+            # kinds outside WEAR_KINDS are kept as evidence, not scored (the Pi)
+            if kind in WEAR_KINDS and (kind not in out or z > out[kind][0]):
+                out[kind] = (z, name)
         return out

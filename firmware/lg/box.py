@@ -9,6 +9,12 @@ the virtual elevator and a real broker. Time: `clock.ticks_us()` for scheduling 
 from lg import payloads, registers
 from lg.events import EventEngine
 from lg.features import WelchPSD, vibration_features
+from lg.severity import NoiseJudge, Tracker
+
+# the controller readings the Pi publishes as `controller` telemetry (agent/runtime/agent.py)
+TELEMETRY_READINGS = ("speed_mps", "floor", "position_m", "load_pct", "current_a", "dc_bus_v",
+                      "output_hz", "heatsink_c", "car_state", "mode", "fault_code", "direction",
+                      "door_open_limit", "door_close_limit", "door_open_cmd", "door_close_cmd")
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # mypy only; MicroPython has no typing module
@@ -40,13 +46,18 @@ class Box:
         self.fill = 0
         self.poll_us = int(cfg["controller"]["poll_s"] * 1e6)
         self.telemetry_us = int(cfg["telemetry_s"] * 1e6)
+        self.state_us = int(cfg.get("state_s", 60.0) * 1e6)  # the Pi's state_period_s
         self.t0 = clock.ticks_us()
-        self.next_poll = self.next_telemetry = self.t0
+        self.next_poll = self.next_telemetry = self.next_state = self.t0
+        self.tracker = Tracker(cfg["detectors"])
+        self.noise = NoiseJudge(cfg["detectors"])
+        self.sound_moving = False  # the last sound block was heard with the car at speed
         self.readings = {}
         self.features = {}
         self.sound = None
         self.segment_speeds = []
-        self.stats = {"polls": 0, "poll_errors": 0, "segments": 0}
+        self.stats = {"polls": 0, "poll_errors": 0, "segments": 0, "accel_samples": 0,
+                      "audio_samples": 0}
         self.next_tick = self.t0
         self.commands = None
         self.maintenance: Any = None
@@ -104,11 +115,17 @@ class Box:
         if c.ticks_diff(now, self.next_telemetry) >= 0:
             self.next_telemetry = now + self.telemetry_us
             if self.mic is not None:
-                self.sound = (self.mic.level_a() if self.mic.capture() == self.mic.samples
-                              else None)
+                got = self.mic.capture()
+                self.stats["audio_samples"] += got
+                self.sound = self.mic.level_a() if got == self.mic.samples else None
+                self.sound_moving = self.moving()
                 yield "sound"
             self.telemetry()
             yield "telemetry"
+        if c.ticks_diff(now, self.next_state) >= 0:
+            self.next_state = now + self.state_us
+            self.state()
+            yield "state"
         if self.uplink is not None:
             self.uplink.step(self.now_s())
             yield "uplink"
@@ -161,21 +178,21 @@ class Box:
 
     def sample_vibration(self):
         x, y, z = self.xyz
-        self.fill += self.accel.drain(x, y, z, self.fill, raw=True)
+        got = self.accel.drain(x, y, z, self.fill, raw=True)
+        self.fill += got
+        self.stats["accel_samples"] += got
         yield "drain"
         if self.fill < len(x):
             return
         self.fill = 0
-        speed = self.readings.get("speed_mps")
-        rated = self.cfg["lift"]["rated_speed_mps"]
-        if speed is None or abs(speed) < 0.5 * rated:
+        if not self.moving():
             self.welch.reset()  # features are defined at constant speed (trip cruise)
             self.segment_speeds = []
             return
         for ch in (x, y, z):
             self.welch.add(ch)
             yield "fft"
-        self.segment_speeds.append(abs(speed))
+        self.segment_speeds.append(abs(self.readings["speed_mps"]))  # moving(): present
         if len(self.segment_speeds) >= self.frames_wanted:
             v = sum(self.segment_speeds) / len(self.segment_speeds)
             self.features = vibration_features(self.welch, v, self.cfg["lift"])
@@ -185,37 +202,72 @@ class Box:
             yield "features"
             self.judge(v)
 
+    def moving(self) -> bool:
+        """At constant speed, where features are defined (trip cruise)."""
+        speed = self.readings.get("speed_mps")
+        return speed is not None and abs(speed) >= 0.5 * self.cfg["lift"]["rated_speed_mps"]
+
     def judge(self, speed: float) -> None:
-        if self.baseline is None:
+        """A segment is the board's trip: its wear findings and the noise heard during it
+        become alarms and one `wear` telemetry message, as the Pi's WearStage.absorb and
+        Agent._on_findings do after a trip."""
+        values: dict = {"trips": self.stats["segments"], "learning": self.baseline is None}
+        if self.baseline is not None:
+            for kind, (z, name) in self.baseline.scores(self.features, speed).items():
+                sev, level, drifting = self.tracker.update(kind, z)
+                self._finding(values, kind, sev, level, {
+                    "feature": name, "score": round(z, 2), "level": round(level, 2),
+                    "drifting": drifting, "speed_mps": round(speed, 3)})
+        if self.sound is not None and self.sound_moving:
+            sev, score, ev = self.noise.update(self.sound, True)
+            self.sound = None  # one judgement per block heard
+            self._finding(values, "noise_level", sev, score, ev)
+        self.outbox.put("telemetry", payloads.envelope("telemetry", self.clock.time(),
+                                                       kind="wear", values=values))
+
+    def _finding(self, values: dict, kind: str, sev: str, score: float, ev: dict) -> None:
+        values[kind + ".score"] = round(score, 2)
+        values[kind + ".severity"] = sev
+        if sev == "normal":
+            self.alarms.clear(kind, "detectors")
             return
-        d = self.cfg["detectors"]
-        worst: dict = {}
-        for kind, sev, name, z in self.baseline.findings(self.features, speed,
-                                                         d["warning_score"], d["critical_score"]):
-            if kind not in worst or z > worst[kind][2]:
-                worst[kind] = (sev, name, z)
-        for kind, (sev, name, z) in worst.items():
-            a = self.alarms.get(kind, "detectors")
-            if a is not None and a["severity"] == sev:
-                # A segment is seconds long, not a trip: an update per new score would wear
-                # the flash; the alarm changes when its severity does.
-                continue
-            self.alarms.raise_(kind, "detectors", sev,
-                               {"feature": name, "score": z, "speed_mps": speed})
+        a = self.alarms.get(kind, "detectors")
+        if a is None or a["severity"] != sev:
+            # A segment is seconds long, not a trip: an update per new score would wear the
+            # flash; the alarm changes when its severity does.
+            self.alarms.raise_(kind, "detectors", sev, ev)
 
     def telemetry(self) -> None:
-        values = {}
-        for k in ("speed_mps", "floor", "load_pct", "current_a", "dc_bus_v", "heatsink_c",
-                  "fault_code", "car_state", "mode"):
-            if k in self.readings:
-                values[k] = self.readings[k]
-        for k, v in self.features.items():
-            values[k] = v
-        if self.sound is not None:
-            values["sound_dba"] = self.sound  # L_Aeq of the block, as the Pi's dB(A)
-        values["outbox"] = len(self.outbox)
-        body = payloads.envelope("telemetry", self.clock.time(), kind="box", values=values)
-        self.outbox.put("telemetry", body)
+        """`controller` telemetry: the readings of the last poll, as the Pi's."""
+        r = self.readings
+        values = {k: r[k] for k in TELEMETRY_READINGS
+                  if isinstance(r.get(k), (int, float, str, bool))}
+        if values:
+            self.outbox.put("telemetry", payloads.envelope("telemetry", self.clock.time(),
+                                                           kind="controller", values=values))
+
+    def state(self) -> None:
+        """`state` telemetry: the Pi's health summary and counters (Agent.state_values) with
+        what the board has; the parts it lacks (no sample queues between threads) are left
+        out, the schema allows any values."""
+        polls, failed = self.stats["polls"], self.stats["poll_errors"]
+        up = self.uplink
+        parts = {"controller": "degraded" if self.engine.comm_lost else "ok",
+                 "accel": "off" if self.accel is None else "ok",
+                 "audio": "off" if self.mic is None else "ok",
+                 "uplink": "ok" if up is None or up.connected else "degraded",
+                 "storage": "degraded" if len(self.outbox) >= self.outbox.max else "ok"}
+        values: dict = {"health": "degraded" if "degraded" in parts.values() else "ok"}
+        values.update(parts)
+        values.update({
+            "uptime_s": round(self.now_s(), 1), "active_alarms": len(self.alarms.active),
+            "maintenance": self.maintenance.active if self.maintenance is not None else False,
+            "polls": polls, "polls_failed": failed, "trips": self.stats["segments"],
+            "baseline": "learning" if self.baseline is None else "ready",
+            "accel_samples": self.stats["accel_samples"],
+            "audio_samples": self.stats["audio_samples"]})
+        self.outbox.put("telemetry", payloads.envelope("telemetry", self.clock.time(),
+                                                       kind="state", values=values))
 
     def event(self, kind: str, severity: str, detail: dict) -> None:
         self.outbox.put("event", payloads.envelope("event", self.clock.time(), kind=kind,

@@ -36,9 +36,16 @@ def test_every_published_message_validates_against_the_agents_schemas(tmp_path):
     assert out["published"], "nothing was published"
     for topic, payload in out["published"]:
         validate(topic.split("/", 4)[4], payload.encode())
-    assert _on(out, "telemetry") and _on(out, "telemetry")[0]["values"]["speed_mps"] == 1.6
-    # the microphone's 1 kHz tone at 84 dB SPL reads 84 dB(A): A-weighting is 0 dB at 1 kHz
-    assert _on(out, "telemetry")[0]["values"]["sound_dba"] == pytest.approx(84.0, abs=0.1)
+    kinds = {}
+    for t in _on(out, "telemetry"):
+        kinds.setdefault(t["kind"], t["values"])
+    assert set(kinds) == {"controller", "state", "wear"}  # the Pi agent's (runtime/agent.py)
+    assert kinds["controller"]["speed_mps"] == 1.6
+    assert kinds["state"]["polls"] >= 1 and kinds["state"]["controller"] == "ok"
+    # the microphone's 1 kHz tone at 84 dB SPL reads 84 dB(A) (A-weighting is 0 dB at 1 kHz):
+    # 4 dB over the 80 dB(A) running limit, the noise_level score is 10^(4/20) as the Pi's
+    assert kinds["wear"]["noise_level.score"] == pytest.approx(10 ** (4 / 20), abs=0.02)
+    assert kinds["wear"]["learning"] is True and "noise_level.severity" in kinds["wear"]
 
 
 def test_trapped_passenger_raises_a_critical_alarm_and_an_event(tmp_path):
