@@ -48,7 +48,9 @@ class Box:
         self.telemetry_us = int(cfg["telemetry_s"] * 1e6)
         self.state_us = int(cfg.get("state_s", 60.0) * 1e6)  # the Pi's state_period_s
         self.t0 = clock.ticks_us()
-        self.next_poll = self.next_telemetry = self.next_state = self.t0
+        self.heartbeat_us = int(cfg["mqtt"].get("heartbeat_s", 60.0) * 1e6)  # the Pi's uplink
+        self.next_poll = self.next_telemetry = self.next_state = self.next_heartbeat = self.t0
+        self.beat_connects = 0
         self.tracker = Tracker(cfg["detectors"])
         self.noise = NoiseJudge(cfg["detectors"])
         self.sound_moving = False  # the last sound block was heard with the car at speed
@@ -126,6 +128,14 @@ class Box:
             self.next_state = now + self.state_us
             self.state()
             yield "state"
+        up = self.uplink
+        if up is not None and up.connected and (c.ticks_diff(now, self.next_heartbeat) >= 0
+                                                or up.stats["connects"] != self.beat_connects):
+            # as the Pi's uplink: while online, at once after each connect, then periodically
+            self.next_heartbeat = now + self.heartbeat_us
+            self.beat_connects = up.stats["connects"]
+            self.heartbeat()
+            yield "heartbeat"
         if self.uplink is not None:
             self.uplink.step(self.now_s())
             yield "uplink"
@@ -268,6 +278,22 @@ class Box:
             "audio_samples": self.stats["audio_samples"]})
         self.outbox.put("telemetry", payloads.envelope("telemetry", self.clock.time(),
                                                        kind="state", values=values))
+
+    def heartbeat(self) -> None:
+        """`heartbeat` telemetry: the outbox and link health the Pi's uplink reports
+        (agent/uplink/client.py); the board counts messages, not bytes, so the storage byte
+        figures are left out."""
+        ob, up = self.outbox, self.uplink
+        assert up is not None  # only composed while online
+        durable = sum(1 for _, alarm in ob.index if alarm)
+        values = {"uptime_s": round(self.now_s(), 1), "outbox_durable": durable,
+                  "telemetry_queued": len(ob) - durable,
+                  "telemetry_dropped": ob.dropped + ob.evicted,
+                  "degraded": durable >= ob.max,
+                  "connects": up.stats["connects"],
+                  "protocol": "mqtt-3.1.1"}
+        self.outbox.put("telemetry", payloads.envelope("telemetry", self.clock.time(),
+                                                       kind="heartbeat", values=values))
 
     def event(self, kind: str, severity: str, detail: dict) -> None:
         self.outbox.put("event", payloads.envelope("event", self.clock.time(), kind=kind,

@@ -12,6 +12,7 @@ from agent.detectors.geometry import LiftGeometry
 from agent.firmware_build import compact_baseline
 from tests.firmware.box_scenario import CRUISE, SCRIPT, prepare
 from tests.firmware.mpy import result
+from tests.firmware.pi_kinds import pi_telemetry_kinds
 from tests.support.schemas import validate
 
 DUMP = """
@@ -39,7 +40,7 @@ def test_every_published_message_validates_against_the_agents_schemas(tmp_path):
     kinds = {}
     for t in _on(out, "telemetry"):
         kinds.setdefault(t["kind"], t["values"])
-    assert set(kinds) == {"controller", "state", "wear"}  # the Pi agent's (runtime/agent.py)
+    assert set(kinds) == pi_telemetry_kinds()  # controller, state, wear, heartbeat
     assert kinds["controller"]["speed_mps"] == 1.6
     assert kinds["state"]["polls"] >= 1 and kinds["state"]["controller"] == "ok"
     # the microphone's 1 kHz tone at 84 dB SPL reads 84 dB(A) (A-weighting is 0 dB at 1 kHz):

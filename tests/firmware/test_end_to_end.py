@@ -14,6 +14,7 @@ import pytest
 from tests.firmware.box_scenario import board_cfg
 from tests.firmware.cpython_port import PySerialUart, TlsStream
 from tests.firmware.mpy import FIRMWARE, ROOT
+from tests.firmware.pi_kinds import pi_telemetry_kinds
 
 sys.path.insert(0, str(FIRMWARE))
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
@@ -94,6 +95,30 @@ def test_injected_trapped_passenger_becomes_a_schema_valid_alarm_at_the_broker(
     assert sub.invalid == []  # every message validated against agent/schemas
     # delivered means acknowledged: the outbox empties once the broker's PUBACKs are read
     assert _run_until(box, sub, lambda _: len(box.outbox) == 0, 10)
+
+
+def test_the_board_publishes_the_pis_telemetry_kinds_that_its_sensors_allow(
+        board, subscriber_for, tls_broker):
+    box, _ = board
+    sub = subscriber_for(tls_broker)
+    box.telemetry_us = 1000000  # the controller readings each second instead of each 5 s
+
+    def kinds(_):
+        return {t["kind"] for t in sub.on("telemetry")}
+
+    # this board has no accelerometer or microphone: no segments, so no `wear` messages,
+    # and its `state` says so the way the Pi's does for a missing sensor (part "off")
+    want = pi_telemetry_kinds() - {"wear"}
+    assert _run_until(box, sub, lambda _: kinds(_) >= want and len(sub.on("telemetry")) >= 5,
+                      30), kinds(None)
+    assert kinds(None) == want
+    state = next(t["values"] for t in sub.on("telemetry") if t["kind"] == "state")
+    assert state["accel"] == state["audio"] == "off" and state["baseline"] == "learning"
+    controller = next(t["values"] for t in sub.on("telemetry") if t["kind"] == "controller")
+    assert isinstance(controller["speed_mps"], float) and "floor" in controller
+    beat = next(t["values"] for t in sub.on("telemetry") if t["kind"] == "heartbeat")
+    assert beat["protocol"] == "mqtt-3.1.1" and beat["connects"] >= 1
+    assert sub.invalid == []  # every message validated against agent/schemas
 
 
 def test_alarm_written_while_the_broker_is_down_arrives_after_it_returns(
