@@ -1,11 +1,11 @@
-"""Inverter features: the thermal model, the DC-link dip per ampere and ripple-to-sag."""
+"""Inverter features: the thermal model and the DC-link dip per ampere."""
 
 import math
 
 import numpy as np
 import pytest
 
-from agent.detectors.electrical import fit_thermal, ripple_to_sag, thermal_ratios, trip_features
+from agent.detectors.electrical import fit_thermal, thermal_ratios, trip_features
 from agent.detectors.trips import Trip
 
 
@@ -53,28 +53,6 @@ def test_thermal_ratio_is_nan_before_the_trace_holds_enough_heating():
 def test_short_or_idle_trace_gives_no_thermal_model():
     t = np.arange(0.0, 30.0, 0.5)
     assert fit_thermal(t, np.zeros_like(t), np.zeros_like(t)) is None
-
-
-def _motoring_trip(ripple_pp, sag=10.0, seed=0):
-    rng = np.random.default_rng(seed)
-    t = np.arange(0.0, 20.0, 0.1)
-    trip = Trip(5.0, 15.0, 1.75, {"acceleration": (5.0, 7.0)})
-    on = (t >= 5.0) & (t <= 15.0)
-    cur = np.where(on, 20.0, 0.0)
-    bus = 565.0 - np.where(on, sag, 0.0)
-    bus = bus + np.where(on, ripple_pp * (rng.uniform(size=t.size) - 0.5), 0.0)
-    return t, cur, bus, trip
-
-
-def test_ripple_to_sag_grows_with_ripple_at_the_same_sag():
-    healthy = ripple_to_sag(*_motoring_trip(10.0)[:3], 565.0, _motoring_trip(10.0)[3])
-    aged = ripple_to_sag(*_motoring_trip(13.0)[:3], 565.0, _motoring_trip(13.0)[3])
-    assert aged / healthy == pytest.approx(1.3, rel=0.2)
-
-
-def test_ripple_to_sag_is_undefined_on_a_regenerating_trip():
-    t, cur, bus, trip = _motoring_trip(10.0, sag=-20.0)
-    assert math.isnan(ripple_to_sag(t, cur, bus, 565.0, trip))
 
 
 def _accelerating_trip(ripple_pp, sag=8.0, current=20.0, seed=0):
