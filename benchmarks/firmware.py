@@ -158,7 +158,7 @@ def heap(tmp: Path, rom: Path, ulab: bool) -> dict:
     warm = (f"USE_ULAB = {ulab}\n" + SCRIPT + "\nmachine.HISTORY = 4\nbroker.keep = 4\n"
             "run(1.0)\n_mx = [0, 0, 0, '', 0]\n_it = None\n"
             "_by = {u: 0 for u in ('poll', 'drain', 'fft', 'features', 'resend', 'sound', "
-            "'telemetry', 'uplink', 'end')}\n"
+            "'telemetry', 'state', 'heartbeat', 'uplink', 'end')}\n"
             f"UNITS = {UNITS}\n_n = [0]\n_release = {RELEASE!r}\n_rel_prev = [0]\n_freed = [0]\n")
     out = run_mpy(warm, flash=flash, ulab=ulab, turn=TURN, turns=UNITS + len(RELEASE) + 1,
                   final=FINAL, libs=(), romfs=rom, timeout=900)
