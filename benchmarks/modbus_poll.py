@@ -39,6 +39,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -149,6 +150,7 @@ def serve_paced(baud: int, parity: str, link: str) -> int:
         os.unlink(link)
         for pair in (bus, slave_pair):
             pair.stop()
+        shutil.rmtree(workdir, ignore_errors=True)  # else every run leaves an lg-paced-* dir
     return 0
 
 
