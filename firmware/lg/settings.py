@@ -52,6 +52,22 @@ def rules() -> tuple:
         ("alarms.resend_interval_s", (int, float), 1.0, 86400.0),
         ("telemetry_s", (int, float), 1.0, 86400.0),
         ("wdt_timeout_ms", int, 1000, 60000),
+        ("detectors.warning_score", (int, float), 1.0, 100.0),  # the Pi's config_schema bounds
+        ("detectors.critical_score", (int, float), 1.0, 1000.0),
+    )
+
+
+def optional_rules() -> tuple:
+    """Keys the board takes the Pi's defaults for when absent (lg/severity.py, lg/box.py);
+    checked like the others when present."""
+    return (
+        ("detectors.release", (int, float), 0.1, 1.0),
+        ("detectors.clear_count", int, 1, 100),
+        ("detectors.trend_alpha", (int, float), 0.01, 1.0),
+        ("detectors.noise_running_dba", (int, float), 20.0, 140.0),
+        ("detectors.noise_rest_dba", (int, float), 20.0, 140.0),
+        ("mqtt.heartbeat_s", (int, float), 1.0, 86400.0),
+        ("state_s", (int, float), 1.0, 3600.0),
     )
 
 
@@ -65,20 +81,32 @@ def load_json(path: str):
         raise SettingsError(f"{path}: not valid JSON ({exc})") from None
 
 
+def _check(where: str, path: str, node, types, lo, hi) -> None:
+    ok = isinstance(node, types) and not (isinstance(node, bool) and types is not bool)
+    if not ok:
+        raise SettingsError(f"{where}: {path} = {node!r} has the wrong type")
+    if lo is not None and node < lo or hi is not None and node > hi:
+        raise SettingsError(f"{where}: {path} = {node!r} is outside {lo}..{hi}")
+
+
 def check_config(cfg, where: str = "config.json") -> dict:
     if not isinstance(cfg, dict):
         raise SettingsError(f"{where}: must be a JSON object")
-    for path, types, lo, hi in rules():
-        node: Any = cfg
-        for part in path.split("."):
-            if not isinstance(node, dict) or part not in node:
-                raise SettingsError(f"{where}: {path} is missing")
-            node = node[part]
-        ok = isinstance(node, types) and not (isinstance(node, bool) and types is not bool)
-        if not ok:
-            raise SettingsError(f"{where}: {path} = {node!r} has the wrong type")
-        if lo is not None and node < lo or hi is not None and node > hi:
-            raise SettingsError(f"{where}: {path} = {node!r} is outside {lo}..{hi}")
+    for optional, table in ((False, rules()), (True, optional_rules())):
+        for path, types, lo, hi in table:
+            node: Any = cfg
+            for part in path.split("."):
+                if not isinstance(node, dict) or part not in node:
+                    if optional:
+                        break
+                    raise SettingsError(f"{where}: {path} is missing")
+                node = node[part]
+            else:
+                _check(where, path, node, types, lo, hi)
+    d = cfg["detectors"]
+    if d["critical_score"] <= d["warning_score"]:
+        raise SettingsError(f"{where}: detectors.critical_score = {d['critical_score']!r} must "
+                            f"be above detectors.warning_score ({d['warning_score']!r})")
     n = cfg["accel"]["fft_n"]
     if n & (n - 1):
         raise SettingsError(f"{where}: accel.fft_n = {n} must be a power of two")

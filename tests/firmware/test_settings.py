@@ -20,6 +20,11 @@ CASES = [
     ("device.lift", "", "not a valid MQTT topic level"),
     ("outbox.max_messages", 1, "outside 10..5000"),
     ("wdt_timeout_ms", 100, "outside 1000..60000"),
+    ("detectors.critical_score", 4.0, "must be above detectors.warning_score"),
+    ("detectors.release", 1.5, "outside 0.1..1.0"),  # optional keys: checked when present
+    ("detectors.clear_count", 2.5, "wrong type"),
+    ("detectors.noise_running_dba", 10, "outside 20.0..140.0"),
+    ("mqtt.heartbeat_s", "often", "wrong type"),
 ]
 
 
