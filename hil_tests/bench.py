@@ -38,8 +38,13 @@ from agent.demo_stack import (
 
 SITE, LIFT = "bench", "L1"
 # Rule timers shortened so every event is seen in seconds (REFERENCE.md defaults are 15-45 s).
+# comm_lost after 5 failed polls (0.5 s at 10 Hz) instead of the default 3: on a shared 2-core
+# host a scheduler stall of 0.3 s starves the agent and the emulator alike and reads as three
+# lost polls (seen 3 times in 12 runs of the bus-garbage scenario at load 10-13), which would
+# test the host, not the link.
 BENCH_EVENTS = {"trapped_at_floor_s": 2.0, "trapped_between_floors_s": 2.0,
-                "stopped_outside_door_zone_s": 3.0, "door_timeout_s": 6.0, "clear_s": 0.5}
+                "stopped_outside_door_zone_s": 3.0, "door_timeout_s": 6.0, "clear_s": 0.5,
+                "comm_lost_polls": 5}
 BENCH_RUNTIME = {"baseline_trips": 0, "telemetry_period_s": 1.0, "state_period_s": 2.0,
                  "sensor_silent_s": 2.0, "broker_grace_s": 1.0}
 # 10 Hz polls, as the benchmark: at 115200 baud the three reads of a poll fit easily (at
