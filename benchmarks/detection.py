@@ -287,7 +287,7 @@ def main() -> int:
     t_start = time.time()
     det: dict[tuple[str, float], list[float]] = defaultdict(list)
     fa: dict[str, list[float]] = defaultdict(list)
-    ramp_at: dict[str, list[float]] = defaultdict(list)
+    ramp_at: dict[str, dict[int, float]] = defaultdict(dict)  # fault -> geometry -> level
     # vibration detection per sensor mount too: a car-roof sensor sees the machine's lines
     # through the ropes and under the car's ride vibration, a machine-mount one next to them
     det_mount: dict[tuple[str, float, str], list[float]] = defaultdict(list)
@@ -307,7 +307,7 @@ def main() -> int:
             for k, v in res["fa"].items():
                 fa[k] += v
             for k, v in res["ramp"].items():
-                ramp_at[k].append(v)
+                ramp_at[k][res["gi"]] = v  # results arrive in completion order
             print("\n".join(res["log"]), flush=True)
     for res in chunks:
         base = bases[res["gi"]]
@@ -338,8 +338,9 @@ def main() -> int:
               f"{1000 * upper95(k, n):.2f} at 95 %, max score "
               f"{max(fa[kind], default=float('nan')):.2f})")
     print("slow ramp 0 -> end of life over 4 weeks: level at first warning, per geometry")
-    for fault, got in ramp_at.items():
-        print(f"  {fault:<17} {got}")
+    for fault, by_geom in ramp_at.items():
+        print(f"  {fault:<17} " + "  ".join(f"{GEOMETRIES[g][0]}: {lv}"
+                                             for g, lv in sorted(by_geom.items())))
     summary = {}
     for fault in (*VIB_FAULTS, *ELEC_FAULTS):
         lv = GOAL_LEVEL[fault]
@@ -353,9 +354,9 @@ def main() -> int:
         summary[f"{kind}_fa_upper95_per_1000"] = 1000 * upper95(
             sum(z >= th.warning for z in fa[kind]), len(fa[kind]))
         summary[f"{kind}_healthy_trips"] = len(fa[kind])
-    for fault, got in ramp_at.items():
+    for fault, by_geom in ramp_at.items():
         summary[f"{fault}_ramp_warn_level_max"] = max(
-            (g if g == g else 1.01) for g in got)
+            (g if g == g else 1.01) for g in by_geom.values())
     print(f"wall time {time.time() - t_start:.0f} s")
     print("summary: " + " ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}"
                                  for k, v in summary.items()))
