@@ -135,6 +135,10 @@ def compact_baseline(path: str) -> dict[str, Any]:
             "features": feats}
 
 
+BOARD_DETECTOR_KEYS = ("warning_score", "critical_score", "release", "clear_count",
+                       "trend_alpha", "noise_running_dba", "noise_rest_dba")
+
+
 def board_config(cfg: Any) -> dict[str, Any]:
     from agent.commands.signing import load_trusted_keys, public_line
 
@@ -169,18 +173,21 @@ def board_config(cfg: Any) -> dict[str, Any]:
                 "sensitivity_dbfs": cfg["noise"]["sensitivity_dbfs"]},
         "lift": dict(cfg["lift"]),
         "events": events,
-        "detectors": {"warning_score": cfg["detectors"]["warning_score"],
-                      "critical_score": cfg["detectors"]["critical_score"]},
+        # the severity latch, trend and noise limits the Pi's WearTracker and noise finding
+        # use, so the board judges a score exactly as the Pi with this configuration would
+        "detectors": {k: cfg["detectors"][k] for k in BOARD_DETECTOR_KEYS},
         "mqtt": {"host": mq["host"], "port": mq["port"], "tls": mq["tls"],
                  "client_id": mq["client_id"] or f"liftguard-{dev['site']}-{dev['lift']}",
                  "keepalive_s": mq["keepalive_s"], "backoff_min_s": mq["backoff_min_s"],
-                 "backoff_max_s": mq["backoff_max_s"], "inflight": min(mq["inflight"], 20)},
+                 "backoff_max_s": mq["backoff_max_s"], "inflight": min(mq["inflight"], 20),
+                 "heartbeat_s": mq["heartbeat_s"]},
         "wifi": {"ssid": fw["wifi_ssid"]},
         "commands": {"trusted_keys": trusted, "max_bytes": cfg["commands"]["max_bytes"],
                      "max_ttl_s": cfg["commands"]["max_ttl_s"]},
         "outbox": {"max_messages": fw["outbox_max_messages"]},
         "alarms": {"resend_interval_s": cfg["alarms"]["resend_interval_s"]},
         "telemetry_s": fw["telemetry_s"],
+        "state_s": cfg["runtime"]["state_period_s"],
         "wdt_timeout_ms": fw["wdt_timeout_ms"],
     }
 

@@ -86,6 +86,32 @@ print(json.dumps([cfg['device'], cfg['mqtt']['tls'], len(keys), p['plan'], p['fa
     assert plan == [[0x1010, 17], [0x3000, 1], [0x8000, 1]] and faults == "faults.json"
 
 
+def test_the_pis_severity_noise_and_period_settings_reach_the_board(tmp_path, test_pki):
+    cfg = _config(tmp_path, test_pki)
+    text = cfg.read_text().replace(
+        "[mqtt]\n", "[mqtt]\nheartbeat_s = 30.0\n")
+    cfg.write_text(text + "\n[detectors]\nrelease = 0.6\nclear_count = 5\ntrend_alpha = 0.5\n"
+                   "noise_running_dba = 72.0\nnoise_rest_dba = 55.0\n"
+                   "\n[runtime]\nstate_period_s = 20.0\n")
+    out = tmp_path / "image"
+    assert main(["firmware", "build", "--config", str(cfg), "-o", str(out)]) == 0
+    flash = tmp_path / "flash"
+    flash.mkdir()
+    shutil.copy(out / "config.json", flash)
+    got = result("""
+import json
+from lg.settings import check_config, load_json
+cfg = check_config(load_json('config.json'))
+print(json.dumps([cfg['detectors'], cfg['mqtt']['heartbeat_s'], cfg['state_s']]))
+""", flash=flash)
+    detectors, heartbeat, state = got
+    assert {k: detectors[k] for k in ("release", "clear_count", "trend_alpha",
+                                      "noise_running_dba", "noise_rest_dba")} == {
+        "release": 0.6, "clear_count": 5, "trend_alpha": 0.5, "noise_running_dba": 72.0,
+        "noise_rest_dba": 55.0}
+    assert heartbeat == 30.0 and state == 20.0
+
+
 def test_portable_bytecode_image_imports_in_micropython(tmp_path, test_pki):
     out = tmp_path / "image"
     main(["firmware", "build", "--config", str(_config(tmp_path, test_pki)), "-o", str(out),
