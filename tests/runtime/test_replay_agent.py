@@ -21,8 +21,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +28,7 @@ import pytest
 
 from agent import config
 from agent.runtime.agent import Agent
+from tests.runtime.replay_run import run_to_end
 from tests.support.mosquitto import free_port
 
 # Scores are printed by analyze rounded to 2 decimals; the agent's are kept at full precision.
@@ -37,7 +36,6 @@ from tests.support.mosquitto import free_port
 # rounding (half a unit in the last printed place), plus float summation order.
 SCORE_TOLERANCE = 0.005 + 1e-9
 LIFTGUARD = str(Path(sys.executable).with_name("liftguard"))
-RUN_LIMIT_S = 120.0  # a bound on the replay, not a timing assertion: a hang fails, not waits
 
 
 def liftguard(*args: str) -> str:
@@ -82,26 +80,6 @@ def replay_agent(root: Path, trace: str, baseline: Path) -> Agent:
                     "trail_path": str(root / "trail.jsonl")},
     }, base_dir=root)
     return Agent(cfg)
-
-
-def run_to_end(agent: Agent, trips: int) -> None:
-    """Run the agent's loop on a thread until the trace is played and `trips` are scored."""
-    stop = threading.Event()
-    runner = threading.Thread(target=agent.run, args=(stop,), daemon=True)
-    runner.start()
-    replay = agent.controller.poller.replay  # type: ignore[union-attr]
-    deadline = time.monotonic() + RUN_LIMIT_S
-    try:
-        while time.monotonic() < deadline and runner.is_alive():
-            # every trip's result taken back (a job being analysed is in no queue)
-            if replay.finished and agent.wear.absorbed >= trips:
-                break
-            time.sleep(0.05)
-    finally:
-        stop.set()
-        runner.join(30)
-    assert replay.finished, "the trace did not play to its end within the run limit"
-    assert not agent.analysis.failures, "a trip's analysis raised (see the log)"
 
 
 def test_replayed_trace_gives_the_inverter_finding_analyze_gives(session, tmp_path):

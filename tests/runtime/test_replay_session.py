@@ -20,8 +20,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -30,11 +28,11 @@ import pytest
 from agent import config
 from agent.runtime.agent import Agent
 from agent.runtime.offline_session import run_session
+from tests.runtime.replay_run import run_to_end
 from tests.support.mosquitto import free_port
 
 LIFTGUARD = str(Path(sys.executable).with_name("liftguard"))
 SCORE_TOLERANCE = 0.005 + 1e-9  # analyze prints scores rounded to 2 decimals
-RUN_LIMIT_S = 120.0  # a bound on the replay, not a timing assertion: a hang fails, not waits
 SESSION_FILES = ("controller.csv", "session_accel.wav", "session_audio.wav")
 
 
@@ -102,24 +100,6 @@ def session_agent(root: Path, files: list[str], baseline: Path | None) -> Agent:
                     "trail_path": str(root / "trail.jsonl")},
     }, base_dir=root)
     return Agent(cfg)
-
-
-def run_to_end(agent: Agent, trips: int) -> None:
-    stop = threading.Event()
-    runner = threading.Thread(target=agent.run, args=(stop,), daemon=True)
-    runner.start()
-    replay = agent.controller.poller.replay  # type: ignore[union-attr]
-    deadline = time.monotonic() + RUN_LIMIT_S
-    try:
-        while time.monotonic() < deadline and runner.is_alive():
-            if replay.finished and agent.wear.absorbed >= trips:
-                break
-            time.sleep(0.05)
-    finally:
-        stop.set()
-        runner.join(30)
-    assert replay.finished, "the trace did not play to its end within the run limit"
-    assert not agent.analysis.failures, "a trip's analysis raised (see the log)"
 
 
 def assert_agent_finds_what_analyze_finds(session: dict[str, Any], root: Path) -> None:
