@@ -36,6 +36,7 @@ HARMONICS = (2, 3)
 SHEAVE_ORDERS = (1, 2, 3, 4)
 UPSAMPLE = 4  # band-limited upsampling before the order-tracking interpolation
 TAPER_S = 0.05  # raised-cosine ends of the high-band segment (see _band_envelopes)
+MIN_KEPT = 0.5  # share of a bearing sub-band's bins that must survive the line notches
 
 
 @dataclass(frozen=True)
@@ -45,9 +46,13 @@ class VibrationFeatures:
 
 
 def vibration_features(
-    data: npt.ArrayLike, fs: float, speed_mps: float, geometry: LiftGeometry
+    data: npt.ArrayLike, fs: float, speed_mps: float, geometry: LiftGeometry,
+    speed_range: tuple[float, float] | None = None,
 ) -> VibrationFeatures:
-    """`data` is (n, channels) acceleration in m/s^2 over a constant-speed segment."""
+    """`data` is (n, channels) acceleration in m/s^2 over a constant-speed segment, whose
+    mean speed is `speed_mps`. `speed_range` (lowest, highest speed in the segment) is given
+    when the segment is not at constant speed (a short trip's peak stretch): the rope's lines
+    then sweep, and the bearing band leaves out all they sweep over."""
     x = np.asarray(data, dtype=np.float64)
     if x.ndim == 1:
         x = x[:, None]
@@ -95,7 +100,10 @@ def vibration_features(
 
     f_tracked = values and evidence["rope.strand_prom"]["frequency_hz"] or f_strand
     values.update(_sheave(x, fs, f_sheave, evidence))
-    values.update(_bearing(x, fs, float(f_tracked), f_sheave, evidence))
+    sweep = (1.0, 1.0)
+    if speed_range is not None and speed_mps > 0:
+        sweep = (min(1.0, speed_range[0] / speed_mps), max(1.0, speed_range[1] / speed_mps))
+    values.update(_bearing(x, fs, float(f_tracked), f_sheave, evidence, sweep))
     finite = {k: v for k, v in values.items() if math.isfinite(v)}
     return VibrationFeatures(finite, {k: v for k, v in evidence.items() if k in finite})
 
@@ -231,11 +239,15 @@ def _sheave(
 
 def _bearing(
     x: np.ndarray, fs: float, f_strand: float, f_sheave: float,
-    evidence: dict[str, dict[str, float]],
+    evidence: dict[str, dict[str, float]], sweep: tuple[float, float] = (1.0, 1.0),
 ) -> dict[str, float]:
     """High band (fs/4 .. 0.45 fs), where rolling-element impacts ring the structure, with the
     rope's strand harmonics and their sidebands notched out first (deterministic lines would
-    hide impulsiveness: a sine has kurtosis 1.5).
+    hide impulsiveness: a sine has kurtosis 1.5). On a segment whose speed varies (`sweep`:
+    its lowest and highest speed over the mean) each line is notched over the whole range it
+    sweeps: a strand harmonic gliding through a sub-band reads as a burst there, and worn
+    ropes (lines 16 dB up) read as bearing impacts (measured: bearing_wear warning at rope
+    wear 0.8 on one-floor trips, never on constant-speed ones).
 
     Impulsiveness is measured in sub-bands as well as the whole band (a crude kurtogram):
     an impact rings one structural resonance, some tens of Hz wide, whose frequency depends
@@ -254,22 +266,33 @@ def _bearing(
     sheave-rate sidebands beat in the band) and with bearing impacts (a few turns do not
     resolve BPFO from an integer order), so they could not tell a sheave fault either."""
     lo, hi = fs / 4, 0.45 * fs
-    notches = [
-        (k * f_strand + m * f_sheave) for k in range(1, 8) for m in (-2, -1, 0, 1, 2)
-        if lo - 10 < k * f_strand < hi + 10
+    s_lo, s_hi = sweep
+    spans = [
+        (k * f_strand * s_lo + m * f_sheave, k * f_strand * s_hi + m * f_sheave)
+        for k in range(1, 8) for m in (-2, -1, 0, 1, 2)
+        if k * f_strand * s_lo < hi + 10 and k * f_strand * s_hi > lo - 10
     ]
     bands = _sub_bands(lo, hi)
     n = x.shape[0]
     fr = np.fft.rfftfreq(n, 1 / fs)
     notched = np.ones(fr.size, dtype=bool)
-    for fn in notches:
-        notched &= np.abs(fr - fn) > max(0.006 * fn, 4 * fs / n)
+    for a, b in spans:
+        w = max(0.006 * a, 4 * fs / n)
+        notched &= (fr < a - w) | (fr > b + w)
     masks = [notched & (fr >= b_lo) & (fr < b_hi) for b_lo, b_hi in bands]
+    # A sub-band mostly notched away (lines sweeping over it) holds too few bins for its
+    # kurtosis to be a steady statistic: judged only where half of it or more is left.
+    judged = [int(m.sum()) >= MIN_KEPT * int(((fr >= b_lo) & (fr < b_hi)).sum())
+              for m, (b_lo, b_hi) in zip(masks, bands, strict=True)]
+    if not any(judged):
+        return {}
     hf = 0.0
     best = (-np.inf, 0.0, 0)  # (kurtosis, envelope quantile ratio, band index)
     for c in range(x.shape[1]):
         hf += _band_power(x[:, c], fs, masks[0])
         for i, (band, env) in enumerate(_band_envelopes(x[:, c], fs, masks)):
+            if not judged[i]:
+                continue
             k = _kurtosis(band)
             if k > best[0]:
                 q = np.quantile(env, (0.5, 0.995))

@@ -71,6 +71,8 @@ class TripJob:
     geometry: LiftGeometry
     history: dict[str, npt.NDArray[np.float64]] | None = None  # polls since start, for heat
     thermal: ThermalModel | None = None  # the baseline's healthy thermal model
+    # lowest and highest polled speed over the segment (None without a speed register)
+    speed_range: tuple[float, float] | None = None
 
     def analyse(self) -> TripResult:
         feats: dict[str, float] = {}
@@ -78,7 +80,8 @@ class TripJob:
         ride: dict[str, float] = {}
         laeq: float | None = None
         if self.accel is not None and self.accel.shape[0] >= MIN_SEGMENT_S * self.accel_fs:
-            vf = vibration_features(self.accel, self.accel_fs, self.speed_mps, self.geometry)
+            vf = vibration_features(self.accel, self.accel_fs, self.speed_mps, self.geometry,
+                                    self.speed_range)
             feats.update(vf.values)
             evidence.update(vf.evidence)
             if "z" in self.accel_channels:
@@ -217,6 +220,7 @@ class WearStage:
         seg = trip.phase("constant") or trip.phase("peak")
         trace = self._trace_arrays(trip.start - TRACE_PRE_S, trip.end)
         speed = trip.peak_speed
+        speed_range = None
         accel = audio = None
         if seg is not None:
             accel = self.rings["accel"].window(*seg)
@@ -227,13 +231,18 @@ class WearStage:
                 if inside.any():
                     # the mean, as TripBuffer gives a recording's sidecar speed_mps: the
                     # baseline learned from recordings is indexed by that figure
-                    speed = float(np.mean(np.abs(trace["speed_mps"][inside])))
+                    v = np.abs(trace["speed_mps"][inside])
+                    speed = float(np.mean(v))
+                    # even a constant phase (within 3 % of peak) may hold the end of a
+                    # ramp: a 20 dB rope harmonic gliding 2 % read as bearing impacts
+                    speed_range = (float(v.min()), float(v.max()))
         thermal = self.baseline.thermal if self.baseline is not None else None
         # the polls up to the trip's end: what the trip had when it ended, however long
         # it waited for its sensor data
         history = self._trace_arrays(-math.inf, trip.end) if thermal is not None else None
         return TripJob(trip, speed, accel, self.rings["accel"].fs, self.rings["accel"].channels,
-                       audio, self.rings["audio"].fs, trace, self.geometry, history, thermal)
+                       audio, self.rings["audio"].fs, trace, self.geometry, history, thermal,
+                       speed_range)
 
     def _trace_arrays(self, start: float, end: float) -> dict[str, npt.NDArray[np.float64]]:
         a = self._trace.between(start, end)
