@@ -29,6 +29,12 @@ DEFAULT_DRAIN_PERIOD_S = 0.05
 REPLAY_PACED_LOOK_S = 0.01  # a paced trace row comes out at most this late
 
 
+class _Stopped(Exception):
+    """Raised from the poller's sleep once the part is stopped: a poller that yields nothing
+    (a replay whose trace is over) never returns to `_run`'s stop check, and with the stop
+    event set its sleeps return at once, so it would spin a core until the process exits."""
+
+
 class ControllerPart:
     """Runs the poller's anchored schedule on its own thread (Modbus calls block)."""
 
@@ -51,7 +57,8 @@ class ControllerPart:
         self._thread.start()
 
     def _sleep(self, seconds: float) -> None:
-        self._stop.wait(seconds)
+        if self._stop.wait(seconds):
+            raise _Stopped
 
     def _run(self) -> None:
         try:
@@ -62,6 +69,8 @@ class ControllerPart:
                 self.progress = self.clock()
                 if self.first_poll_at is None:
                     self.first_poll_at = self.progress
+        except _Stopped:
+            return
         except Exception as exc:  # a bug, not a bus error (those are values in the sample)
             self.failure = f"{type(exc).__name__}: {exc}"
             log.exception("controller poller stopped")

@@ -133,3 +133,25 @@ def test_replay_poller_hands_out_rows_paced_by_trace_time_or_one_per_period(
     else:
         assert [round(h, 6) for _, h in got] == [0.0, 0.005, 0.01]
     assert poller.polls == 3
+
+
+def test_a_stopped_controller_part_ends_its_thread_after_the_trace_is_over():
+    """A replay whose trace is over yields nothing more; stopping its part must still end
+    the thread (it spun a core at 100 % for the rest of the process before: its sleeps on the
+    set stop event returned at once and it never got back to the stop check)."""
+    import time as _time
+
+    from agent.runtime.parts import ControllerPart, ReplayPoller
+    from agent.runtime.queues import DropOldestQueue
+    from drivers.replay.controller_csv import ControllerReplay, parse_controller_csv
+
+    trace = parse_controller_csv("t,speed_mps\n0.0,0\n0.1,0.2\n", "mem.csv")
+    poller = ReplayPoller(ControllerReplay(trace, _time.monotonic, realtime=False), 0.001, False)
+    part = ControllerPart(poller, DropOldestQueue(16), _time.monotonic)
+    part.start()
+    deadline = _time.monotonic() + 10
+    while not poller.replay.finished and _time.monotonic() < deadline:
+        _time.sleep(0.01)
+    assert poller.replay.finished
+    part.stop(timeout=5)
+    assert not part.alive
