@@ -30,6 +30,17 @@ def mqtt_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mosquitto]
         broker.stop()
 
 
+@pytest.fixture
+def persistent_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mosquitto]:
+    """A broker whose sessions survive its stop/start: for outages that a subscriber, started
+    before them, must see the end of however quickly the box reconnects."""
+    broker = Mosquitto(tmp_path_factory.mktemp("mosquitto"), persistent=True).start()
+    try:
+        yield broker
+    finally:
+        broker.stop()
+
+
 @pytest.fixture(scope="session")
 def test_pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
     return make_pki(tmp_path_factory.mktemp("pki"), [*DEVICES, OPERATOR])

@@ -45,8 +45,12 @@ def device_acl(devices: dict[str, tuple[str, str]], operators: list[str]) -> str
 
 class Mosquitto:
     def __init__(self, workdir: Path, *, pki: Pki | None = None, acl: str | None = None,
-                 port: int | None = None) -> None:
+                 port: int | None = None, persistent: bool = False) -> None:
+        """`persistent`: sessions and their queued messages survive a clean stop/start (saved
+        to the private directory on SIGTERM), as on a platform broker; a SIGKILL loses what
+        changed since the start."""
         self.workdir = workdir
+        self.persistent = persistent
         self.pki = pki
         self.acl = acl
         self.host = "127.0.0.1"
@@ -62,7 +66,8 @@ class Mosquitto:
     def _config(self) -> str:
         lines = [
             f"listener {self.port} {self.host}",
-            "persistence false",
+            *(["persistence true", f"persistence_location {self.workdir}/"]
+              if self.persistent else ["persistence false"]),
             f"log_dest file {self.log}",
             "log_type error", "log_type warning", "log_type notice",
             # Subscribers in tests may lag a burst; 0 = no queue limit (mosquitto.conf(5)).

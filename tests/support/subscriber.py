@@ -12,6 +12,8 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from tests.support.mosquitto import Mosquitto
 from tests.support.schemas import channel_of, validate
@@ -29,8 +31,12 @@ class Subscriber:
     """Subscribes to `topic_filter` with QoS 1 and validates every payload against its schema."""
 
     def __init__(self, broker: Mosquitto, identity: str = "operator",
-                 topic_filter: str = "liftguard/#", validate_payloads: bool = True) -> None:
+                 topic_filter: str = "liftguard/#", validate_payloads: bool = True,
+                 session_expiry_s: int = 0) -> None:
+        """`session_expiry_s` > 0: a persistent session (clean start off), so QoS 1 messages
+        published while this subscriber reconnects are queued for it, as for a platform."""
         self.broker = broker
+        self._session_expiry_s = session_expiry_s
         self.messages: list[Received] = []
         self.invalid: list[tuple[str, bytes, str]] = []
         self._cond = threading.Condition()
@@ -52,7 +58,12 @@ class Subscriber:
         self.client.reconnect_delay_set(0.05, 0.5)
 
     def start(self) -> Subscriber:
-        self.client.connect(self.broker.host, self.broker.port, 30)
+        props = None
+        if self._session_expiry_s:
+            props = Properties(PacketTypes.CONNECT)
+            props.SessionExpiryInterval = self._session_expiry_s
+        self.client.connect(self.broker.host, self.broker.port, 30,
+                            clean_start=not self._session_expiry_s, properties=props)
         self.client.loop_start()
         if not self._subscribed.wait(10):
             raise RuntimeError("subscriber did not get SUBACK")

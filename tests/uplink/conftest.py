@@ -10,6 +10,7 @@ from agent.uplink.pipeline import AlarmPipeline
 from tests.support.fixtures import (  # noqa: F401
     fake_clock,
     mqtt_broker,
+    persistent_broker,
     subscriber_for,
     test_pki,
     tls_broker,

@@ -53,6 +53,10 @@ def test_clean_stop_leaves_retained_offline_shutdown(mqtt_broker, subscriber_for
 
 
 def check_outage(broker, subscriber_for, pipeline_for, alarms, telemetry, ring, outage_s):
+    # The platform's session outlives the outage (a persistent broker): a subscriber started
+    # only after the broker came back could miss what the box, reconnecting within its 1 s
+    # backoff cap, delivered first.
+    sub = subscriber_for(broker, session_expiry_s=3600)
     settings = settings_for(broker)
     broker.stop()
     p = pipeline_for(settings, bounds=Bounds(telemetry_max_rows=ring))
@@ -65,7 +69,6 @@ def check_outage(broker, subscriber_for, pipeline_for, alarms, telemetry, ring, 
     assert stats.durable == alarms and stats.telemetry == ring
     assert stats.telemetry_dropped == telemetry - ring
     broker.start()
-    sub = subscriber_for(broker)
     last = telemetry - 1
     assert sub.wait_for(lambda ms: any(m.body.get("values", {}).get("i") == last for m in ms),
                         timeout=120)
@@ -80,16 +83,16 @@ def check_outage(broker, subscriber_for, pipeline_for, alarms, telemetry, ring, 
 
 
 def test_outage_keeps_alarms_bounds_telemetry_and_drains_in_order(
-        mqtt_broker, subscriber_for, pipeline_for):
-    check_outage(mqtt_broker, subscriber_for, pipeline_for, alarms=300, telemetry=500,
+        persistent_broker, subscriber_for, pipeline_for):
+    check_outage(persistent_broker, subscriber_for, pipeline_for, alarms=300, telemetry=500,
                  ring=50, outage_s=0)
 
 
 @pytest.mark.slow
 @pytest.mark.skipif(not os.environ.get("LIFTGUARD_SOAK"), reason="set LIFTGUARD_SOAK=1")
 def test_long_outage_keeps_alarms_bounds_telemetry_and_drains_in_order_full(
-        mqtt_broker, subscriber_for, pipeline_for):
-    check_outage(mqtt_broker, subscriber_for, pipeline_for, alarms=5000, telemetry=50_000,
+        persistent_broker, subscriber_for, pipeline_for):
+    check_outage(persistent_broker, subscriber_for, pipeline_for, alarms=5000, telemetry=50_000,
                  ring=2000, outage_s=30)
 
 
