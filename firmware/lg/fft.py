@@ -21,6 +21,22 @@ except ImportError:
     _spectrogram = None
 
 
+def bit_reverse_table(m: int) -> array:
+    """The radix-2 input order of an m-point FFT (m a power of two): rev[i] is i with its
+    log2(m) bits reversed."""
+    bits = 0
+    while (1 << bits) < m:
+        bits += 1
+    rev = array("H", bytes(2 * m))
+    for i in range(m):
+        r, v = 0, i
+        for _ in range(bits):
+            r = (r << 1) | (v & 1)
+            v >>= 1
+        rev[i] = r
+    return rev
+
+
 class RealFFT:
     def __init__(self, n: int, use_ulab: bool = True) -> None:
         if n < 8 or n & (n - 1):
@@ -33,17 +49,7 @@ class RealFFT:
         self.re = array("f", bytes(4 * m))
         self.im = array("f", bytes(4 * m))
         self.power = array("f", bytes(4 * (m + 1)))
-        bits = 0
-        while (1 << bits) < m:
-            bits += 1
-        rev = array("H", bytes(2 * m))
-        for i in range(m):
-            r, v = 0, i
-            for _ in range(bits):
-                r = (r << 1) | (v & 1)
-                v >>= 1
-            rev[i] = r
-        self.rev = rev
+        self.rev = bit_reverse_table(m)
         # cos/sin of 2*pi*k/n for k < n/2: the m-point FFT uses every other one.
         self.cos = array("f", (math.cos(2 * math.pi * k / n) for k in range(m)))
         self.sin = array("f", (math.sin(2 * math.pi * k / n) for k in range(m)))

@@ -20,6 +20,8 @@ once the input is scaled up to use the 15 bits (`window` does that).
 import math
 from array import array
 
+from lg.fft import bit_reverse_table  # every user of this module imports lg.fft already
+
 LIMIT = 1 << 14  # largest component allowed at a stage's input
 Q = 14  # twiddle and window fraction bits
 HALF = 1 << (Q - 1)
@@ -36,17 +38,7 @@ class FixedFFT:
         self.re = array("i", bytes(4 * m))
         self.im = array("i", bytes(4 * m))
         self.power = array("i", bytes(4 * (m + 1)))
-        bits = 0
-        while (1 << bits) < m:
-            bits += 1
-        rev = array("H", bytes(2 * m))
-        for i in range(m):
-            r, v = 0, i
-            for _ in range(bits):
-                r = (r << 1) | (v & 1)
-                v >>= 1
-            rev[i] = r
-        self.rev = rev
+        self.rev = bit_reverse_table(m)
         one = 1 << Q
         self.cos = array("h", (int(round(one * math.cos(2 * math.pi * k / n))) for k in range(m)))
         self.sin = array("h", (int(round(one * math.sin(2 * math.pi * k / n))) for k in range(m)))
