@@ -56,6 +56,9 @@ def wear_run(bench: Bench) -> WearRun:
                                    30), bench.agent_log()
     mark = bench.mark()
     run = WearRun(trip(bench, mark), [])
+    if "inverter_wear.score" not in run.healthy:
+        # an empty car regenerates one way (no bus sag to judge): the way back motors
+        run.healthy = trip(bench, mark)
     for i in range(MAX_TRIPS):
         k = min(i, len(ROPE_STEPS) - 1)
         bench.sim.inject(rope_wear=ROPE_STEPS[k], capacitor_ageing=CAPACITOR_STEPS[k])
@@ -78,7 +81,10 @@ def test_capacitor_ageing_develops_into_an_inverter_wear_alarm(
         bench: Bench, wear_run: WearRun) -> None:
     healthy = wear_run.healthy["inverter_wear.score"]
     last = [s["inverter_wear.score"] for s in wear_run.scores if "inverter_wear.score" in s]
-    assert healthy < 2.0 and last and last[-1] >= healthy + 1.5, (healthy, last)
+    # A healthy lift's evidence is unit-variance in baseline units: within 3 (the per-trip
+    # clip) unless trips out of service were let in (the fault scenarios run before this one).
+    assert wear_run.healthy["inverter_wear.severity"] == "normal" and healthy < 3.0, healthy
+    assert last and last[-1] >= healthy + 1.5, (healthy, last)
     inverter = bench.alarms("inverter_wear", "raised", source="detectors")
     assert inverter, wear_run.scores
     assert inverter[0]["evidence"]["feature"] == "inverter.dip_per_a"  # the DC link, not a tone

@@ -312,7 +312,8 @@ class Agent:
 
     def _on_findings(self, findings: list[WearFinding], t: float) -> None:
         alarms = self.pipeline.alarms
-        values: dict[str, Any] = {"trips": self.wear.trips, "learning": self.wear.learning}
+        values: dict[str, Any] = {"trips": self.wear.trips, "learning": self.wear.learning,
+                                  "excluded_trips": self.wear.excluded}
         for f in findings:
             values[f"{f.kind}.score"] = round(f.score, 2)
             values[f"{f.kind}.severity"] = f.severity

@@ -56,6 +56,26 @@ LIMIT_CONFIRM = 3  # trips in a row over (or back under) a ride/noise limit to c
 # An ended trip waits at most this long (controller time past its segment) for the sensor
 # samples of its segment: live blocks lag the controller by a read period or two.
 SENSOR_WAIT_S = 5.0
+# Modes in which a run is not the lift's own service: a technician driving it slowly, a
+# shaft-learning run, a fire-service run, the drive's fault mode.
+NOT_IN_SERVICE_MODES = ("inspection", "shaft_learning", "fire", "fault")
+
+
+def out_of_service(sample: ControllerSample) -> str | None:
+    """Why this poll shows a lift out of normal service (None: in service). A trip near such
+    a poll is no wear evidence: an emergency stop, an overspeed or overrun run, a rescue
+    run after a fault sag the DC bus and shake the car in ways wear does not, and one such
+    trip clipped at +3 in the inverter's evidence window reads as capacitor ageing for the
+    next 24 (HIL: a healthy lift scored 3.4 after the fault scenarios)."""
+    code = sample.get("fault_code")
+    if code not in (None, 0):
+        return f"fault code {code}"
+    if sample.get("safety_circuit_ok") is False:
+        return "safety circuit open"
+    mode = sample.get("mode")
+    if mode in NOT_IN_SERVICE_MODES:
+        return f"{mode} mode"
+    return None
 
 
 @dataclass
@@ -73,8 +93,12 @@ class TripJob:
     thermal: ThermalModel | None = None  # the baseline's healthy thermal model
     # lowest and highest polled speed over the segment (None without a speed register)
     speed_range: tuple[float, float] | None = None
+    # why the trip is not scored (a fault or a non-service mode around it), else None
+    excluded: str | None = None
 
     def analyse(self) -> TripResult:
+        if self.excluded is not None:
+            return TripResult(self.trip, self.speed_mps, {}, {}, excluded=self.excluded)
         feats: dict[str, float] = {}
         evidence: dict[str, dict[str, float]] = {}
         ride: dict[str, float] = {}
@@ -124,6 +148,7 @@ class TripResult:
     # `baseline learn` and `analyze` do with a CSV (offline.py), the sensor features at the
     # speed of the measured segment.
     trace_features: dict[str, float] = field(default_factory=dict)
+    excluded: str | None = None  # TripJob.excluded: nothing was computed
 
     @property
     def observations(self) -> list[tuple[float, dict[str, float]]]:
@@ -165,6 +190,9 @@ class WearStage:
         self.trips = 0  # trips ended and handed out for analysis
         self.absorbed = 0  # trip results taken back (trips - absorbed are being analysed)
         self.skipped = 0
+        self.excluded = 0  # trips not scored because the lift was out of service around them
+        # controller time of the last poll out of service, and why
+        self._out_of_service: tuple[float, str] = (-math.inf, "")
         self.last: dict[str, WearFinding] = {}
         self._limit_runs: dict[str, list[Any]] = {}
         # a baseline given at start (the file, or the calibration's) is not reloaded from
@@ -188,6 +216,9 @@ class WearStage:
             return []
         row = (sample.t, *(_num(sample.get(c)) for c in TRACE_COLUMNS))
         self._trace.add(row)
+        why = out_of_service(sample)
+        if why is not None:
+            self._out_of_service = (sample.t, why)
         door = bool(sample.get("door_open_limit") or sample.get("door_open"))
         trip = self.segmenter.feed(sample.t, float(speed), door)
         if trip is not None:
@@ -240,9 +271,13 @@ class WearStage:
         # the polls up to the trip's end: what the trip had when it ended, however long
         # it waited for its sensor data
         history = self._trace_arrays(-math.inf, trip.end) if thermal is not None else None
+        # any poll from the trace's pre-trip window on, up to now (the trip has ended and
+        # its sensor data is in): a fault latched as the car stopped counts too
+        last_t, why = self._out_of_service
+        excluded = why if last_t >= trip.start - TRACE_PRE_S else None
         return TripJob(trip, speed, accel, self.rings["accel"].fs, self.rings["accel"].channels,
                        audio, self.rings["audio"].fs, trace, self.geometry, history, thermal,
-                       speed_range)
+                       speed_range, excluded)
 
     def _trace_arrays(self, start: float, end: float) -> dict[str, npt.NDArray[np.float64]]:
         a = self._trace.between(start, end)
@@ -258,6 +293,13 @@ class WearStage:
     def absorb(self, result: TripResult) -> list[WearFinding]:
         """Score a trip's features; during commissioning, collect them instead."""
         out: list[WearFinding] = []
+        if result.excluded is not None:
+            # neither learned, scored nor judged against ride and noise limits
+            self.excluded += 1
+            self.absorbed += 1
+            log.info("trip %d not scored: lift out of service around it (%s)", self.trips,
+                     result.excluded)
+            return out
         observations = result.observations
         if not observations:
             self.skipped += 1
@@ -354,6 +396,7 @@ class WearStage:
     def summary(self) -> dict[str, Any]:
         th = self.tracker.thresholds
         return {"trips": self.trips, "learning": self.learning,
+                "excluded_trips": self.excluded,
                 "warning_score": th.warning, "critical_score": th.critical,
                 "learned_trips": len(self._learning),
                 "scores": {k: round(f.score, 2) for k, f in self.last.items()}}
