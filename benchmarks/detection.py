@@ -43,6 +43,7 @@ import multiprocessing
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -355,12 +356,20 @@ def main() -> int:
             sum(z >= th.warning for z in fa[kind]), len(fa[kind]))
         summary[f"{kind}_healthy_trips"] = len(fa[kind])
     for fault, by_geom in ramp_at.items():
-        summary[f"{fault}_ramp_warn_level_max"] = max(
-            (g if g == g else 1.01) for g in by_geom.values())
+        summary[f"{fault}_ramp_warn_level_max"] = ramp_max(by_geom.values())
+    print_summary(summary, t_start)
+    return 0
+
+
+def ramp_max(levels: Iterable[float]) -> float:
+    """The latest warning level over geometries; a ramp never warned counts as 1.01."""
+    return max((g if g == g else 1.01) for g in levels)
+
+
+def print_summary(summary: dict[str, float | int], t_start: float) -> None:
     print(f"wall time {time.time() - t_start:.0f} s")
     print("summary: " + " ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}"
                                  for k, v in summary.items()))
-    return 0
 
 
 if __name__ == "__main__":

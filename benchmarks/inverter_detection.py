@@ -41,6 +41,8 @@ from detection import (  # noqa: E402
     elec_trace,
     geometry,
     params,
+    print_summary,
+    ramp_max,
     scored_in_order,
 )
 
@@ -142,10 +144,8 @@ def main() -> int:
     summary["inverter_fa_per_1000"] = 1000 * n_fa / max(1, len(fa))
     summary["inverter_healthy_trips"] = len(fa)
     for fault, got in ramp_at.items():
-        summary[f"{fault}_ramp_warn_level_max"] = max((g if g == g else 1.01) for g in got)
-    print(f"wall time {time.time() - t0:.0f} s")
-    print("summary: " + " ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}"
-                                 for k, v in summary.items()))
+        summary[f"{fault}_ramp_warn_level_max"] = ramp_max(got)
+    print_summary(summary, t0)
     return 0
 
 

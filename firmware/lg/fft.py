@@ -37,6 +37,17 @@ def bit_reverse_table(m: int) -> array:
     return rev
 
 
+def load_pairs(x, re, im, rev) -> None:
+    """Even samples of x into re, odd into im, both in bit-reversed order: the n-point real
+    input as the n/2-point complex one. (The butterflies stay apart in fft.py and fixfft.py:
+    float against Q14 integer arithmetic in the innermost loop, where a shared kernel would
+    cost a call per butterfly on MicroPython.)"""
+    for i in range(len(rev)):
+        j = rev[i]
+        re[j] = x[2 * i]
+        im[j] = x[2 * i + 1]
+
+
 class RealFFT:
     def __init__(self, n: int, use_ulab: bool = True) -> None:
         if n < 8 or n & (n - 1):
@@ -90,10 +101,7 @@ class RealFFT:
     def _run_python(self, x) -> None:
         n, m = self.n, self.n // 2
         re, im, rev = self.re, self.im, self.rev
-        for i in range(m):
-            j = rev[i]
-            re[j] = x[2 * i]
-            im[j] = x[2 * i + 1]
+        load_pairs(x, re, im, rev)
         cos, sin = self.cos, self.sin
         size = 2
         while size <= m:

@@ -20,7 +20,7 @@ once the input is scaled up to use the 15 bits (`window` does that).
 import math
 from array import array
 
-from lg.fft import bit_reverse_table  # every user of this module imports lg.fft already
+from lg.fft import bit_reverse_table, load_pairs  # every user of this module imports lg.fft already
 
 LIMIT = 1 << 14  # largest component allowed at a stage's input
 Q = 14  # twiddle and window fraction bits
@@ -84,10 +84,7 @@ class FixedFFT:
     def run(self, x) -> int:
         n, m = self.n, self.n // 2
         re, im, rev = self.re, self.im, self.rev
-        for i in range(m):
-            j = rev[i]
-            re[j] = x[2 * i]
-            im[j] = x[2 * i + 1]
+        load_pairs(x, re, im, rev)
         cos, sin = self.cos, self.sin
         e = 0
         size = 2
