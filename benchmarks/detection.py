@@ -118,11 +118,15 @@ def vib_trips(p: SimParams, seed: int, duration: float, faults: dict[str, float]
     return out
 
 
-def elec_trace(p: SimParams, seed: int, duration: float, faults: dict[str, float]
-               ) -> dict[str, np.ndarray]:
+def elec_trace(p: SimParams, seed: int, duration: float, faults: dict[str, float],
+               dc_link: tuple[float, float] | None = None) -> dict[str, np.ndarray]:
+    """A 10 Hz controller trace; `dc_link` = (C, ESR) as fractions of new sets the DC-link
+    bank directly (the `capacitor_ageing` fault moves both along one line)."""
     m = ElevatorModel(p, seed=seed, synthesize=False)
     for k, v in faults.items():
         m.inject(k, v)
+    if dc_link is not None:
+        m.dc.set_ageing(*dc_link)
     cols = ("speed_mps", "current_a", "dc_bus_v", "heatsink_c", "ambient_c", "door_open")
     rows: dict[str, list[float]] = defaultdict(list)
     # The agent's polls are not locked to the mains: each Modbus transaction takes a few
