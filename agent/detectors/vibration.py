@@ -23,6 +23,7 @@ Features (all in dB unless named otherwise):
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,8 +35,9 @@ from agent.detectors.geometry import LiftGeometry
 ORDER_TOLERANCE = 0.05  # +/-5 %: speed-register error plus rope lay-length tolerance
 HARMONICS = (2, 3)
 SHEAVE_ORDERS = (1, 2, 3, 4)
+FIT_BLOCK = 8192  # rows of the sheave fit's basis built at a time
 UPSAMPLE = 4  # band-limited upsampling before the order-tracking interpolation
-TAPER_S = 0.05  # raised-cosine ends of the high-band segment (see _band_envelopes)
+TAPER_S = 0.05  # raised-cosine ends of the high-band segment (see _band_signals)
 MIN_KEPT = 0.5  # share of a bearing sub-band's bins that must survive the line notches
 
 
@@ -207,17 +209,21 @@ def _sheave(
     turns = dur * f_sheave
     if turns < 4:
         return {}  # under four turns, order 1 is hard to tell from the cubic and the floor
-    t = np.arange(n) / fs
-    tn = 2 * t / t[-1] - 1
-    cols = [tn**k for k in range(4)]
-    for k in SHEAVE_ORDERS:
-        w = 2 * np.pi * k * f_sheave * t
-        cols += [np.sin(w), np.cos(w)]
-    basis = np.column_stack(cols)
     # normal equations: twelve well-conditioned columns (a cubic on [-1, 1], sines of whole
-    # and more turns), far cheaper than an SVD of the n x 12 basis on a long segment
-    coef = np.linalg.solve(basis.T @ basis, basis.T @ x)
-    resid = x - basis @ coef
+    # and more turns), far cheaper than an SVD of the n x 12 basis on a long segment; built
+    # a block of rows at a time, so a 20 s trip never holds the whole basis (17 MiB at
+    # 3.2 kHz: the agent's peak RSS)
+    blocks = [(a, min(a + FIT_BLOCK, n)) for a in range(0, n, FIT_BLOCK)]
+    gram = np.zeros((4 + 2 * len(SHEAVE_ORDERS),) * 2)
+    rhs = np.zeros((gram.shape[0], x.shape[1]))
+    for a, b in blocks:
+        basis = _sheave_basis(a, b, n, fs, f_sheave)
+        gram += basis.T @ basis
+        rhs += basis.T @ x[a:b]
+    coef = np.linalg.solve(gram, rhs)
+    resid = np.empty_like(x)
+    for a, b in blocks:
+        resid[a:b] = x[a:b] - _sheave_basis(a, b, n, fs, f_sheave) @ coef
     line = float(np.sum(coef[4:] ** 2)) / 2  # sum over orders, sine+cosine, axes
     spec = np.fft.rfft(resid, axis=0)
     order = np.fft.rfftfreq(n, 1 / fs) / f_sheave
@@ -235,6 +241,18 @@ def _sheave(
         "order": 1.0, "frequency_hz": round(f_sheave, 3), "level_db": round(spectra.db(line), 2),
         "floor_db": round(spectra.db(floor), 2), "turns": round(turns, 1)}
     return {"sheave.order_lines": spectra.db(line) - spectra.db(floor)}
+
+
+def _sheave_basis(a: int, b: int, n: int, fs: float, f_sheave: float) -> np.ndarray:
+    """Rows a..b of the sheave fit's basis over n samples: a cubic in time on [-1, 1], then
+    sine and cosine of each sheave order."""
+    t = np.arange(a, b) / fs
+    tn = 2 * t / ((n - 1) / fs) - 1
+    cols = [tn**k for k in range(4)]
+    for k in SHEAVE_ORDERS:
+        w = 2 * np.pi * k * f_sheave * t
+        cols += [np.sin(w), np.cos(w)]
+    return np.column_stack(cols)
 
 
 def _bearing(
@@ -290,12 +308,10 @@ def _bearing(
     best = (-np.inf, 0.0, 0)  # (kurtosis, envelope quantile ratio, band index)
     for c in range(x.shape[1]):
         hf += _band_power(x[:, c], fs, masks[0])
-        for i, (band, env) in enumerate(_band_envelopes(x[:, c], fs, masks)):
-            if not judged[i]:
-                continue
-            k = _kurtosis(band)
+        for i, analytic in _band_signals(x[:, c], fs, masks, judged):
+            k = _kurtosis(analytic.real)
             if k > best[0]:
-                q = np.quantile(env, (0.5, 0.995))
+                q = np.quantile(np.abs(analytic), (0.5, 0.995))
                 best = (k, float(q[1] / max(q[0], 1e-30)), i)
     out = {"bearing.kurtosis": float(best[0]), "bearing.env_q": best[1],
            "bearing.hf_level": spectra.db(hf)}
@@ -329,15 +345,16 @@ def _band_power(x: np.ndarray, fs: float, keep: np.ndarray) -> float:
     return float(np.mean(band[edge : n - edge] ** 2))
 
 
-def _band_envelopes(
-    x: np.ndarray, fs: float, masks: list[np.ndarray]
-) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Band-pass and envelope in one inverse FFT per band: the magnitude of the band's
-    analytic signal is its envelope. The segment is tapered first (raised-cosine ends,
-    TAPER_S each) so a strong rope line's leakage skirt, which the notches do not hold on an
-    untapered record, stays out of the band; the tapered ends and the circular filter's
-    ring-down after them are dropped, so what is measured never depends on where exactly
-    the segment was cut."""
+def _band_signals(
+    x: np.ndarray, fs: float, masks: list[np.ndarray], judged: list[bool]
+) -> Iterator[tuple[int, np.ndarray]]:
+    """(index, analytic signal) of each judged band, one inverse FFT per band: its real part
+    is the band-passed signal, its magnitude the envelope. One band at a time, so a long
+    segment holds one band's arrays, not eight (peak memory of a 20 s trip: was 18 MiB).
+    The segment is tapered first (raised-cosine ends, TAPER_S each) so a strong rope line's
+    leakage skirt, which the notches do not hold on an untapered record, stays out of the
+    band; the tapered ends and the circular filter's ring-down after them are dropped, so
+    what is measured never depends on where exactly the segment was cut."""
     n = x.size
     ramp = min(int(TAPER_S * fs), n // 8)
     w = np.ones(n)
@@ -347,11 +364,9 @@ def _band_envelopes(
     spec = np.fft.rfft(x * w)
     # 25 ms: dozens of ring-down times of the band
     edge = min(ramp + int(0.025 * fs), n // 4)
-    out = []
-    for keep in masks:
-        analytic = _analytic(spec, keep, n)[edge : n - edge]
-        out.append((analytic.real, np.abs(analytic)))
-    return out
+    for i, keep in enumerate(masks):
+        if judged[i]:
+            yield i, _analytic(spec, keep, n)[edge : n - edge]
 
 
 def _kurtosis(x: np.ndarray) -> float:
