@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -64,6 +65,14 @@ class LinkSettings:
 
 class Link(Protocol):
     def transact(self, req: ReadRequest, deadline: float) -> tuple[int, ...]: ...
+
+
+def _plain_posix_port(port: Any) -> bool:
+    """A device path opened by pyserial's POSIX class (not a URL handler such as spy://, which
+    must see every read): RtuLink may read its descriptor directly."""
+    import serial
+
+    return os.name == "posix" and type(port) is serial.Serial
 
 
 def open_serial(settings: LinkSettings) -> Any:
@@ -231,6 +240,7 @@ class ControllerClient:
             return RtuLink(
                 self._port, baudrate=s.baudrate, bits_per_char=s.bits_per_char,
                 direction=direction, echo=s.echo, clock=self.clock, sleep=self.sleep,
+                raw_reads=_plain_posix_port(self._port),
             )
         except Exception:
             self._close_port()
