@@ -176,15 +176,14 @@ class RtuLink:
         """Block until bytes may be read or `timeout` passes (never busy-polls a real fd)."""
         if self._fd is not None:
             readable, _, _ = select.select([self._fd], [], [], timeout)
-            if readable and self._raw_fd is not None:
-                data = self._read_now(1)
+            if readable:
+                if self._raw_fd is not None:
+                    data = self._read_now(1)
+                elif self.port.in_waiting:
+                    return b""  # the caller reads what is queued
+                else:
+                    data = self.port.read(1)
                 if not data:  # readable with nothing queued: a vanished tty/pty's hang-up
-                    raise PortGone(f"{getattr(self.port, 'port', '?')}: device hung up")
-                return data
-            if readable and not self.port.in_waiting:
-                # readable with nothing queued is how a vanished tty/pty reports hang-up
-                data: bytes = self.port.read(1)
-                if not data:
                     raise PortGone(f"{getattr(self.port, 'port', '?')}: device hung up")
                 return data
         else:  # loop://, socket:// and other URL handlers without a file descriptor
