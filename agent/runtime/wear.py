@@ -40,6 +40,7 @@ from agent.detectors.scoring import WEAR_KINDS, noise_finding, ride_finding, wea
 from agent.detectors.tracker import Status, WearTracker
 from agent.detectors.trips import Trip, TripSegmenter
 from agent.detectors.vibration import vibration_features
+from agent.events.rules import SERVICE_MODES
 from agent.runtime.sensor_ring import SensorRing
 from drivers.controller.sample import ControllerSample
 
@@ -56,9 +57,9 @@ LIMIT_CONFIRM = 3  # trips in a row over (or back under) a ride/noise limit to c
 # An ended trip waits at most this long (controller time past its segment) for the sensor
 # samples of its segment: live blocks lag the controller by a read period or two.
 SENSOR_WAIT_S = 5.0
-# Modes in which a run is not the lift's own service: a technician driving it slowly, a
-# shaft-learning run, a fire-service run, the drive's fault mode.
-NOT_IN_SERVICE_MODES = ("inspection", "shaft_learning", "fire", "fault")
+# Modes in which a run is not the lift's own service: the technician's (a slow inspection
+# run, a shaft-learning run), a fire-service run, the drive's fault mode.
+NOT_IN_SERVICE_MODES = (*SERVICE_MODES, "fire", "fault")
 
 
 def out_of_service(sample: ControllerSample) -> str | None:
@@ -248,7 +249,12 @@ class WearStage:
 
     def _job(self, trip: Trip) -> TripJob:
         self.trips += 1
-        seg = trip.phase("constant") or trip.phase("peak")
+        # any poll from the trace's pre-trip window on, up to now (the trip has ended and
+        # its sensor data is in): a fault latched as the car stopped counts too. Such a trip
+        # is not analysed, so its sensor windows and heat history are not copied out.
+        last_t, why = self._out_of_service
+        excluded = why if last_t >= trip.start - TRACE_PRE_S else None
+        seg = None if excluded else trip.phase("constant") or trip.phase("peak")
         trace = self._trace_arrays(trip.start - TRACE_PRE_S, trip.end)
         speed = trip.peak_speed
         speed_range = None
@@ -270,11 +276,8 @@ class WearStage:
         thermal = self.baseline.thermal if self.baseline is not None else None
         # the polls up to the trip's end: what the trip had when it ended, however long
         # it waited for its sensor data
-        history = self._trace_arrays(-math.inf, trip.end) if thermal is not None else None
-        # any poll from the trace's pre-trip window on, up to now (the trip has ended and
-        # its sensor data is in): a fault latched as the car stopped counts too
-        last_t, why = self._out_of_service
-        excluded = why if last_t >= trip.start - TRACE_PRE_S else None
+        history = (self._trace_arrays(-math.inf, trip.end)
+                   if thermal is not None and excluded is None else None)
         return TripJob(trip, speed, accel, self.rings["accel"].fs, self.rings["accel"].channels,
                        audio, self.rings["audio"].fs, trace, self.geometry, history, thermal,
                        speed_range, excluded)
