@@ -193,16 +193,14 @@ class RtuLink:
     def _quiet(self, deadline: float) -> None:
         """Keep t3.5 of silence before sending; stray bytes restart the gap."""
         while True:
+            if self._read_now(1):  # stray bytes, thrown away
+                self._last_activity = self.clock()
             start_ok = self._last_activity + self.gap_s
             now = self.clock()
-            if now >= start_ok and not self.port.in_waiting:
+            if now >= start_ok:
                 return
             if now >= deadline:
                 raise ControllerTimeout("bus never went quiet for t3.5 before the request")
-            if self.port.in_waiting:
-                self.port.read(self.port.in_waiting)
-                self._last_activity = self.clock()
-                continue
             if self._wait_readable(min(start_ok - now, deadline - now)):
                 self._last_activity = self.clock()
 
