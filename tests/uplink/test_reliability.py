@@ -91,17 +91,17 @@ def test_broker_killed_and_restarted_loses_nothing_full(mqtt_broker, subscriber_
 
 
 def test_full_disk_keeps_accepting_alarms_and_reports_degraded(
-        mqtt_broker, subscriber_for, pipeline_for):
+        persistent_broker, subscriber_for, pipeline_for):
     # The bound is SQLite's max_page_count (config storage.max_bytes), not a tmpfs: the same
     # SQLITE_FULL path a full filesystem takes, without needing mount privileges.
-    # The platform subscribes first and the uplink starts only after the outbox has filled.
-    # With the broker stopped and restarted instead, the box (1 s backoff cap) could reconnect
-    # and deliver before a subscriber started after the restart had subscribed: CI under load
-    # missed alarms that way.
-    sub = subscriber_for(mqtt_broker)
-    p = pipeline_for(settings_for(mqtt_broker), start=False,
-                     bounds=Bounds(max_bytes=512 << 10, telemetry_max_rows=100_000,
-                                   telemetry_share=0.9))
+    # The platform's session outlives the outage (as in check_outage): a subscriber started
+    # only after the restart missed what the box, reconnecting within 1 s, delivered first.
+    broker = persistent_broker
+    sub = subscriber_for(broker, session_expiry_s=3600)
+    settings = settings_for(broker)
+    broker.stop()
+    p = pipeline_for(settings, bounds=Bounds(max_bytes=512 << 10, telemetry_max_rows=100_000,
+                                             telemetry_share=0.9))
     for i in range(2000):
         p.uplink.publish_telemetry("controller", {"i": i, "pad": "x" * 300})
     before = p.outbox.stats()
@@ -110,7 +110,7 @@ def test_full_disk_keeps_accepting_alarms_and_reports_degraded(
     after = p.outbox.stats()
     assert after.telemetry < before.telemetry
     assert after.telemetry_dropped > before.telemetry_dropped
-    p.start()
+    broker.start()
     assert sub.wait_for(lambda ms: {m.body["alarm_id"] for m in ms if m.channel == "alarm"}
                         >= set(raised), timeout=60)
     assert sub.wait_for(lambda ms: any(m.body.get("kind") == "storage_degraded" for m in ms),
