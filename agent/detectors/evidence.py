@@ -14,6 +14,16 @@ score keeps one odd trip (a mains dip during the acceleration) from making the s
 per-trip score of an accumulated feature is replaced by A wherever the agent keeps state (the
 live wear stage, the benchmark); a single recording scored without history keeps z_k.
 
+A rolling-element bearing's defect is the same kind of evidence. A spalled race impacts on
+every turn of every trip, but one trip's impulsiveness is a statistic of the few impacts its
+constant-speed phase holds: about a dozen on a one-floor trip at 1.15 m/s (BPFO ~4.8 sheave
+orders), against a few dozen at rated speed. On a car-roof sensor, where the impacts arrive
+through the ropes and the car's own ride vibration, such a trip scored 3-7 baseline units at
+bearing_wear 0.3 where a rated-speed trip scored 12-16 (benchmarks/detection.py, 2026-12-03:
+81.8 % of car-roof trips over the warning, 100 % on the machine bedplate). Eight trips are
+minutes to an hour of service, far quicker than a spall grows, and with the clip a fault
+needs at least three trips of evidence before it can warn (3 x 3 / sqrt(3) > 5).
+
 The windows are part of the detector state (tracker.py) and survive an agent restart.
 """
 
@@ -25,7 +35,10 @@ from typing import Any
 
 # feature -> trips accumulated. 24 motoring trips are a few hours of a lift in service: far
 # quicker than the capacitor ages, slow enough to average the poll phase scatter away.
-ACCUMULATED = {"inverter.dip_per_a": 24}
+# 8 trips for the bearing's impulsiveness and high-band level (see above).
+BEARING_TRIPS = 8
+ACCUMULATED = {"inverter.dip_per_a": 24, "bearing.kurtosis": BEARING_TRIPS,
+               "bearing.env_q": BEARING_TRIPS, "bearing.hf_level": BEARING_TRIPS}
 CLIP_Z = 3.0
 
 

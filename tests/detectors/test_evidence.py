@@ -76,3 +76,15 @@ def test_a_new_baseline_starts_the_evidence_afresh():
     stage.tracker.evidence.accumulate(DIP, 3.0)
     stage.use_baseline(base)  # z against another baseline would not add up
     assert stage.tracker.evidence.standing() == {}
+
+
+def test_bearing_impulsiveness_is_judged_on_eight_trips_of_evidence():
+    # one impulsive trip cannot warn (clipped at 3); three in a row can (3 x 3 / sqrt(3) > 5)
+    book = EvidenceBook()
+    assert book.accumulate("bearing.kurtosis", 12.0) == pytest.approx(CLIP_Z)
+    book.accumulate("bearing.kurtosis", 12.0)
+    assert book.accumulate("bearing.kurtosis", 12.0) == pytest.approx(3 * CLIP_Z / math.sqrt(3))
+    for _ in range(ACCUMULATED["bearing.kurtosis"]):
+        got = book.accumulate("bearing.kurtosis", 0.0)
+    assert got == 0.0  # the window holds the last eight trips only
+    assert book.accumulate("rope.strand_prom", 12.0) == 12.0  # a rope line: trip by trip
