@@ -152,17 +152,6 @@ def elec_obs(arrays: dict[str, np.ndarray], thermal, skip_s: float = 0.0):  # ty
     return [(o.speed_mps, o.features) for o in obs if o.t >= skip_s]
 
 
-def scored(obs: list[tuple[float, dict[str, float]]], base: Baseline, kind: str) -> list[float]:
-    """Scores of the trips on which the detector could judge (its features were measurable:
-    e.g. sheave orders need four sheave turns at speed, the DC-link ratio a motoring trip)."""
-    out = []
-    for s, f in obs:
-        got = wear_scores(f, s, base).get(kind)
-        if got is not None:
-            out.append(got[0])
-    return out
-
-
 def accumulated_trips(kind: str) -> int:
     """The longest evidence window among `kind`'s features (0: judged trip by trip)."""
     return max((n for f, n in ACCUMULATED.items() if spec_for(f).kind == kind), default=0)
@@ -171,8 +160,10 @@ def accumulated_trips(kind: str) -> int:
 def scored_in_order(obs: list[tuple[float, dict[str, float]]], base: Baseline, kind: str,
                     warmup: bool) -> list[float]:
     """Scores of `kind` trip by trip with a fresh detector state (EvidenceBook) as the agent
-    keeps it; with `warmup`, trips before every window of the kind's accumulated features is
-    full are left out."""
+    keeps it, on the trips where the detector could judge (its features were measurable:
+    e.g. sheave orders need four sheave turns at speed, the DC-link ratio a motoring trip);
+    with `warmup`, trips before every window of the kind's accumulated features is full are
+    left out. A kind judged trip by trip is unchanged by the state."""
     book, out = EvidenceBook(), []
     for s, f in obs:
         got = wear_scores(f, s, base, book).get(kind)
@@ -221,8 +212,7 @@ def run_geometry(job: tuple[int, bool]) -> dict:  # type: ignore[type-arg]
         warm = accumulated_trips(kind)
         for lv in levels:
             obs = vib_trips(p, 100 * gi + 7, dur_f + 1.25 * warm * TRIP_EVERY_S, {fault: lv})
-            det[(fault, lv)] += (scored_in_order(obs, base, kind, warmup=True) if warm
-                                 else scored(obs, base, kind))
+            det[(fault, lv)] += scored_in_order(obs, base, kind, warmup=warm > 0)
     for fault, kind in ELEC_FAULTS.items():
         for lv in levels:
             tr = elec_trace(p, 100 * gi + 8, elec_dur, {fault: lv})
