@@ -50,6 +50,11 @@ def spec_for(name: str) -> FeatureSpec:
     """The scoring rules of a feature, from its name's prefix."""
     if name.startswith(("rope.",)):
         return FeatureSpec("rope_wear", 0.5)
+    if name == "sheave.sync_lines":
+        # a ratio of powers (sheave_sync.py), scored on at least its own standard error
+        return FeatureSpec("sheave_wear", 0.05)
+    if name == "sheave.sync_se":
+        return FeatureSpec("other", 0.05)  # learned with it, not scored
     if name.startswith("sheave."):
         return FeatureSpec("sheave_wear", 0.5)
     if name == "bearing.kurtosis":
@@ -146,13 +151,15 @@ class Baseline:
         pooled = bins.get("all")
         return pooled if pooled is not None and pooled.n >= self.min_count else s
 
-    def score(self, feature: str, speed_mps: float, value: float) -> float | None:
-        """Anomaly score in baseline units; None when the baseline lacks the feature."""
+    def score(self, feature: str, speed_mps: float, value: float,
+              min_scale: float = 0.0) -> float | None:
+        """Anomaly score in baseline units; None when the baseline lacks the feature.
+        `min_scale`: the observation's own standard error, where it knows one."""
         s = self.stat(feature, speed_mps)
         if s is None or not math.isfinite(value):
             return None
         spec = spec_for(feature)
-        z = (value - s.median) / s.scale(spec)
+        z = (value - s.median) / max(s.scale(spec), min_scale)
         return abs(z) if spec.two_sided else z
 
     def to_json(self) -> dict[str, Any]:

@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from agent.detectors.geometry import LiftGeometry
+from agent.detectors.sheave_sync import STANDSTILL_S, Landings, trip_coefficients
 from agent.detectors.trips import Trip, TripRules, TripSegmenter
 from agent.detectors.vibration import order_resample
 from drivers.blocks import SampleBlock
@@ -30,6 +32,8 @@ class CapturedTrip:
     rest_audio: np.ndarray | None  # (n, 1) Pa from the idle spell before the trip
     ride: tuple[np.ndarray, int, int] | None = None  # whole-trip accel (from 0.5 s before the
     # start), and the sample range of the constant (or peak) phase in it: ride quality
+    # the landing the trip left and the sheave orders phased from it (sheave_sync.py)
+    sync: tuple[str, np.ndarray] | None = None
 
 
 class TripBuffer:
@@ -37,8 +41,11 @@ class TripBuffer:
     trip is over, `poll` returns it cut into the pieces the detectors use. While the car
     stands, only the last few seconds are kept (the rest sound and a pre-roll)."""
 
-    def __init__(self, rules: TripRules | None = None) -> None:
+    def __init__(self, rules: TripRules | None = None,
+                 geometry: LiftGeometry | None = None) -> None:
         self._seg = TripSegmenter(rules or TripRules())
+        self._geometry = geometry  # for the sheave's synchronous average; none: not measured
+        self._landings = Landings(self._seg.rules.standstill_mps)
         self._streams: dict[str, list[SampleBlock]] = {"accel": [], "audio": []}
         self._fs: dict[str, float] = {}
         self._speed: list[tuple[float, float]] = []
@@ -55,6 +62,7 @@ class TripBuffer:
         """Feed one controller poll (canonical readings); a finished trip, or None."""
         speed = float(readings.get("speed_mps", 0.0) or 0.0)
         self._speed.append((t, speed))
+        self._landings.feed(t, speed, readings.get("floor"), readings.get("position_m"))
         trip = self._seg.feed(t, speed, bool(readings.get("door_open", False)))
         if trip is not None:
             return self._cut(trip)
@@ -111,5 +119,18 @@ class TripBuffer:
             i1 = min(whole[0].shape[0], int((steady[1] - whole[1]) * fs))
             if i1 - i0 > fs * 0.5:
                 ride = (whole[0], i0, i1)
+        sync = self._sync(trip)
         self._trim(trip.end - 1.0)
-        return CapturedTrip(trip, speed, accel, cruise, v_ref, audio, rest, ride)
+        return CapturedTrip(trip, speed, accel, cruise, v_ref, audio, rest, ride, sync)
+
+    def _sync(self, trip: Trip) -> tuple[str, np.ndarray] | None:
+        """As the agent's wear stage: the constant (or peak) phase, from its start landing."""
+        ref = self._landings.reference(trip.start, trip.end)
+        seg = trip.phase("constant") or trip.phase("peak")
+        got = self._slice_at("accel", *seg) if seg and ref and self._geometry else None
+        if got is None or ref is None or self._geometry is None:
+            return None
+        st, sv = np.array(self._speed).T
+        coefs = trip_coefficients(got[0], self._fs["accel"], got[1], st, sv,
+                                  trip.start - STANDSTILL_S, ref[1], self._geometry)
+        return None if coefs is None else (ref[0], coefs)

@@ -25,6 +25,7 @@ from agent.detectors.capture import CapturedTrip, TripBuffer
 from agent.detectors.offline import Settings
 from agent.detectors.ride import ride_metrics
 from agent.detectors.scoring import Finding, noise_finding, ride_finding, wear_scores
+from agent.detectors.sheave_sync import sync_feature
 from agent.detectors.tracker import WearTracker
 from agent.detectors.vibration import vibration_features
 from drivers.blocks import SampleBlock
@@ -43,7 +44,7 @@ class WearMonitor:
         th = self.settings.thresholds
         self.tracker = (WearTracker.load(state_path, th, trend_alpha) if state_path
                         else WearTracker(th, trend_alpha))
-        self._buffer = TripBuffer(self.settings.trip_rules)
+        self._buffer = TripBuffer(self.settings.trip_rules, baseline.lift)
         self._history: deque[tuple[float, ...]] = deque()
 
     def add_block(self, block: SampleBlock) -> None:
@@ -66,6 +67,8 @@ class WearMonitor:
             feats.update(vibration_features(cap.cruise, fs, cap.cruise_speed,
                                             self.baseline.lift).values)
             speed = cap.cruise_speed
+        if cap.sync is not None:
+            feats.update(sync_feature(self.tracker.sync, *cap.sync))
         trace = self._trace()
         if trace is not None:
             feats.update(electrical.trip_features(trace, cap.trip))

@@ -17,6 +17,8 @@ from agent.detectors.acoustic import TONE_PREFIX, tone_scores
 from agent.detectors.baseline import Baseline, spec_for
 from agent.detectors.evidence import EvidenceBook
 from agent.detectors.severity import Thresholds
+from agent.detectors.sheave_sync import FEATURE as SYNC
+from agent.detectors.sheave_sync import FEATURE_SE as SYNC_SE
 
 WEAR_KINDS = ("rope_wear", "sheave_wear", "bearing_wear", "inverter_wear")
 
@@ -65,7 +67,11 @@ def wear_scores(
     out: dict[str, tuple[float, str]] = {}
     zs = {}
     for name, value in features.items():
-        z = baseline.score(name, speed_mps, value)
+        # the synchronous sheave figure knows its own standard error (sheave_sync.py): its
+        # windows overlap, so the MAD of a few hours of healthy ones says too little of it.
+        # The 1.25 allows for the healthy median's own error.
+        own = 1.25 * features.get(SYNC_SE, 0.0) if name == SYNC else 0.0
+        z = baseline.score(name, speed_mps, value, own)
         if z is not None:
             zs[name] = z
     # tone bands: judged against both a load change and no change (acoustic.py)
@@ -111,6 +117,8 @@ def wear_findings(
 
 
 def _is_db(name: str) -> bool:
+    if name in (SYNC, SYNC_SE):  # a power ratio (sheave_sync.py), not a level in dB
+        return False
     return name.startswith(("rope.", "sheave.", "inverter.tone_")) or name == "bearing.hf_level"
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from agent.detectors.evidence import EvidenceBook
 from agent.detectors.severity import SeverityLatch, Thresholds
+from agent.detectors.sheave_sync import SyncWindow
 from agent.detectors.store import read_json, write_json_atomic
 from agent.detectors.trend import Trend
 from agent.errors import InputError
@@ -36,6 +37,8 @@ class WearTracker:
         self.latches: dict[str, SeverityLatch] = {}
         # per-feature windows of slow-wear evidence over recent trips (evidence.py)
         self.evidence = EvidenceBook()
+        # sheave orders averaged over recent trips at the same sheave angle (sheave_sync.py)
+        self.sync = SyncWindow()
 
     def update(self, kind: str, t: float, score: float) -> Status:
         trend = self.trends.setdefault(kind, Trend(alpha=self.alpha))
@@ -52,7 +55,7 @@ class WearTracker:
         return {"schema": SCHEMA,
                 "kinds": {k: {"trend": self.trends[k].to_dict(),
                               "severity": self.latches[k].to_dict()} for k in self.trends},
-                "evidence": self.evidence.to_dict()}
+                "evidence": self.evidence.to_dict(), "sync": self.sync.to_dict()}
 
     def save(self, path: str | os.PathLike[str]) -> None:
         write_json_atomic(path, self.to_json())
@@ -73,6 +76,8 @@ class WearTracker:
                 tr.latches[kind] = SeverityLatch.from_dict(tr.thresholds, st["severity"])
             # absent in state files written before evidence was kept: a fresh window
             tr.evidence = EvidenceBook.from_dict(d.get("evidence", {}))
+            if "sync" in d:  # likewise before the synchronous average was kept
+                tr.sync = SyncWindow.from_dict(d["sync"])
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise InputError(f"{path}: detector state is malformed: {exc!r}") from None
         return tr

@@ -13,7 +13,9 @@ Features (all in dB unless named otherwise):
     rope.h2_prom, h3_prom  its 2nd and 3rd harmonics
     rope.sideband_prom     sidebands at strand order +/- 1, 2 x sheave order
     sheave.order_lines     sheave orders 1-4 over the floor of orders 0.5-30 (eccentric /
-                           worn grooves)
+                           worn grooves), one trip: enough next to the machine; on the
+                           car roof the ride sway hides them, and the same orders are
+                           averaged over trips at equal sheave angle (sheave_sync.py)
     bearing.kurtosis       largest kurtosis over axes and high sub-bands (impacts from
                            damaged rolling elements ring a resonance)
     bearing.env_q          envelope's 99.5th percentile over its median, same sub-band

@@ -37,6 +37,7 @@ from agent.detectors.geometry import LiftGeometry
 from agent.detectors.offline import Settings
 from agent.detectors.ride import ride_metrics
 from agent.detectors.scoring import WEAR_KINDS, noise_finding, ride_finding, wear_scores
+from agent.detectors.sheave_sync import STANDSTILL_S, Landings, sync_feature, trip_coefficients
 from agent.detectors.tracker import Status, WearTracker
 from agent.detectors.trips import Trip, TripSegmenter
 from agent.detectors.vibration import vibration_features
@@ -96,6 +97,8 @@ class TripJob:
     speed_range: tuple[float, float] | None = None
     # why the trip is not scored (a fault or a non-service mode around it), else None
     excluded: str | None = None
+    # the landing the trip left (its synchronous-average group) and its direction, +1 up
+    landing: tuple[str, int] | None = None
 
     def analyse(self) -> TripResult:
         if self.excluded is not None:
@@ -104,6 +107,7 @@ class TripJob:
         evidence: dict[str, dict[str, float]] = {}
         ride: dict[str, float] = {}
         laeq: float | None = None
+        sync = None
         if self.accel is not None and self.accel.shape[0] >= MIN_SEGMENT_S * self.accel_fs:
             vf = vibration_features(self.accel, self.accel_fs, self.speed_mps, self.geometry,
                                     self.speed_range)
@@ -111,6 +115,7 @@ class TripJob:
             evidence.update(vf.evidence)
             if "z" in self.accel_channels:
                 ride = ride_metrics(self.accel, self.accel_channels, "z", self.accel_fs)
+            sync = self._sync()
         if self.audio is not None and self.audio.shape[0] >= MIN_SEGMENT_S * self.audio_fs:
             laeq, tones = sound_features(self.audio, self.audio_fs)
             feats.update(tones)
@@ -124,7 +129,19 @@ class TripJob:
             trace_feats.update(electrical.thermal_features(self.history, [self.trip],
                                                            self.thermal)[0])
         feats.update(trace_feats)
-        return TripResult(self.trip, self.speed_mps, feats, evidence, ride, laeq, trace_feats)
+        return TripResult(self.trip, self.speed_mps, feats, evidence, ride, laeq, trace_feats,
+                          sync=sync)
+
+    def _sync(self) -> tuple[str, npt.NDArray[np.complex128]] | None:
+        """The sheave orders of the segment, phased from the landing the trip left."""
+        seg = self.trip.phase("constant") or self.trip.phase("peak")
+        if self.landing is None or seg is None or self.accel is None or \
+                "speed_mps" not in self.trace:
+            return None
+        coefs = trip_coefficients(self.accel, self.accel_fs, seg[0], self.trace["t"],
+                                  self.trace["speed_mps"], self.trip.start - STANDSTILL_S,
+                                  self.landing[1], self.geometry)
+        return None if coefs is None else (self.landing[0], coefs)
 
     def _segment_current(self) -> float:
         """Mean |drive current| over the sensor segment; nan without a current column."""
@@ -150,6 +167,8 @@ class TripResult:
     # speed of the measured segment.
     trace_features: dict[str, float] = field(default_factory=dict)
     excluded: str | None = None  # TripJob.excluded: nothing was computed
+    # (landing, sheave order coefficients) for the synchronous average (sheave_sync.py)
+    sync: tuple[str, npt.NDArray[np.complex128]] | None = None
 
     @property
     def observations(self) -> list[tuple[float, dict[str, float]]]:
@@ -183,6 +202,7 @@ class WearStage:
         self.tracker = tracker
         self.state_path = state_path
         self.segmenter = TripSegmenter(settings.trip_rules)
+        self.landings = Landings(settings.trip_rules.standstill_mps)
         self.rings = {"accel": SensorRing(keep_s), "audio": SensorRing(keep_s)}
         self._trace = TraceHistory(len(TRACE_COLUMNS) + 1, max(keep_s, THERMAL_HISTORY_S))
         self._keep_s = keep_s
@@ -221,6 +241,7 @@ class WearStage:
         if why is not None:
             self._out_of_service = (sample.t, why)
         door = bool(sample.get("door_open_limit") or sample.get("door_open"))
+        self.landings.feed(sample.t, float(speed), sample.get("floor"), sample.get("position_m"))
         trip = self.segmenter.feed(sample.t, float(speed), door)
         if trip is not None:
             self._waiting.append(trip)
@@ -280,7 +301,7 @@ class WearStage:
                    if thermal is not None and excluded is None else None)
         return TripJob(trip, speed, accel, self.rings["accel"].fs, self.rings["accel"].channels,
                        audio, self.rings["audio"].fs, trace, self.geometry, history, thermal,
-                       speed_range, excluded)
+                       speed_range, excluded, self.landings.reference(trip.start, trip.end))
 
     def _trace_arrays(self, start: float, end: float) -> dict[str, npt.NDArray[np.float64]]:
         a = self._trace.between(start, end)
@@ -303,6 +324,9 @@ class WearStage:
             log.info("trip %d not scored: lift out of service around it (%s)", self.trips,
                      result.excluded)
             return out
+        if result.sync is not None:
+            # the window is detector state, on this thread: trips join it in order
+            result.features.update(sync_feature(self.tracker.sync, *result.sync))
         observations = result.observations
         if not observations:
             self.skipped += 1

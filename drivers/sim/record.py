@@ -46,11 +46,13 @@ CSV_COLUMNS = ("speed_mps", "current_a", "dc_bus_v", "output_hz", "heatsink_c", 
 class TripCapture:
     """Steps `model` by `poll_s`, polls its readings like the agent, yields finished trips."""
 
-    def __init__(self, model: Any, poll_s: float = 0.1, keep_blocks: bool = False) -> None:
+    def __init__(self, model: Any, poll_s: float = 0.1, keep_blocks: bool = False,
+                 geometry: Any = None) -> None:
         self.model = model
         self.poll_s = poll_s
         self.rows: list[tuple[float, dict[str, Any]]] = []
-        self.buffer = TripBuffer()
+        # with the lift's geometry, each trip also carries its sheave orders (CapturedTrip)
+        self.buffer = TripBuffer(geometry=geometry)
         # every sensor block of the run, for a session recording
         self.blocks: dict[str, list[SampleBlock]] | None = (
             {"accel": [], "audio": []} if keep_blocks else None)

@@ -1,0 +1,218 @@
+"""Sheave orders averaged over trips at the same sheave angle (agent/detectors/sheave_sync.py).
+
+The synthetic lift: a sheave line locked to the car's absolute position (what a worn groove
+gives), under ride sway and noise far stronger than the line in any one trip, with trips
+hopping between landings like busy traffic.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+
+from agent.detectors.geometry import LiftGeometry
+from agent.detectors.offline import Settings
+from agent.detectors.sheave_sync import (
+    FEATURE,
+    MIN_TRIPS,
+    ORDERS,
+    STANDSTILL_S,
+    Landings,
+    SyncWindow,
+    sync_feature,
+    trip_coefficients,
+)
+from agent.detectors.tracker import WearTracker
+from agent.errors import InputError
+from agent.runtime.wear import WearStage
+from drivers.blocks import SampleBlock
+from drivers.controller.sample import ControllerSample
+from tests.detectors.signals import trip_speed
+
+GEOM = LiftGeometry()  # 2:1 roping, 400 mm sheave: 1.59 sheave turns per metre of car travel
+FS = 200.0
+FLOOR_M = 3.0
+
+
+def sheave_line(pos: np.ndarray, amp: float, phase: float = 0.7) -> np.ndarray:
+    """Orders 1-3 of a worn groove at the sheave angle of car position `pos`."""
+    turns = pos * GEOM.roping / (math.pi * GEOM.sheave_diameter_m)
+    return amp * sum(r * np.sin(2 * np.pi * k * turns + phase * k) for k, r in
+                     ((1, 1.0), (2, 0.6), (3, 0.3)))
+
+
+def one_trip(rng: np.random.Generator, start_floor: int, end_floor: int, amp: float,
+             sway: float = 0.05) -> dict[str, Any]:
+    """Polls (10 Hz) and z/x acceleration (FS) of one trip between two landings."""
+    floors = abs(end_floor - start_floor)
+    v_top = 1.0 if floors == 1 else 1.6
+    cruise = max(0.3, (floors * FLOOR_M - v_top**2 / 0.8 - 0.06) / v_top)
+    tp, vp = trip_speed(0.0, v_top, cruise_s=cruise, creep_s=0.2)
+    t = np.arange(0.0, tp[-1], 1 / FS)
+    v = np.interp(t, tp, vp)
+    travel = np.concatenate([[0.0], np.cumsum((v[1:] + v[:-1]) / 2) / FS])
+    way = 1 if end_floor > start_floor else -1
+    pos = start_floor * FLOOR_M + way * travel
+    line = sheave_line(pos, amp) * v / v_top
+    # ride sway: a random-phase resonance near the first orders, much stronger than the line
+    f_sway = rng.uniform(2.2, 3.2)
+    ride = sway * np.sin(2 * np.pi * f_sway * t + rng.uniform(0, 2 * np.pi)) * v / v_top
+    z = line + ride + 0.02 * rng.standard_normal(t.size)
+    x = 0.5 * line + 0.02 * rng.standard_normal(t.size)
+    return {"poll_t": tp, "poll_v": vp, "t": t, "accel": np.column_stack([x, z]), "way": way}
+
+
+def coefficients(trip: dict[str, Any]) -> np.ndarray | None:
+    """The coefficients over the stretch above 75 % of the trip's peak speed."""
+    v = np.interp(trip["t"], trip["poll_t"], trip["poll_v"])
+    inside = np.flatnonzero(v >= 0.75 * v.max())
+    i0, i1 = inside[0], inside[-1]
+    return trip_coefficients(trip["accel"][i0:i1], FS, trip["t"][i0], trip["poll_t"],
+                             trip["poll_v"], 3.0 - STANDSTILL_S, trip["way"], GEOM)
+
+
+def traffic(seed: int, trips: int, amp: float, sway: float = 0.05) -> SyncWindow:
+    rng = np.random.default_rng(seed)
+    window, floor = SyncWindow(), 0
+    for _ in range(trips):
+        nxt = floor + int(rng.choice([-2, -1, 1, 2]))
+        nxt = nxt if 0 <= nxt <= 5 else floor - (nxt - floor)
+        c = coefficients(one_trip(rng, floor, nxt, amp, sway))
+        assert c is not None
+        window.add(f"floor {floor} {'up' if nxt > floor else 'down'}", c)
+        floor = nxt
+    return window
+
+
+def test_a_clean_trip_measures_the_line_at_its_landing_phase():
+    rng = np.random.default_rng(1)
+    up = coefficients(one_trip(rng, 2, 3, 0.01, sway=0.0))
+    down = coefficients(one_trip(rng, 2, 1, 0.01, sway=0.0))
+    assert up is not None and down is not None
+    assert up.shape == (len(ORDERS), 2)
+    # order 1 on z at ~the line's amplitude (x 0.8-1 of it: the speed ramps at the ends)
+    assert 0.007 < abs(up[0, 1]) < 0.0105
+    # up and down from one landing start at the same sheave angle: one phase
+    assert abs(np.angle(up[0, 1] / down[0, 1])) < 0.15
+    # from another landing the line's phase differs (3 m of car travel is 4.8 turns)
+    other = coefficients(one_trip(rng, 3, 4, 0.01, sway=0.0))
+    assert other is not None
+    assert abs(np.angle(up[0, 1] / other[0, 1])) > 0.5
+
+
+def test_the_average_finds_a_line_no_single_trip_shows():
+    h = traffic(3, 64, 0.004).statistic()
+    w = traffic(4, 64, 0.008).statistic()  # +6 dB
+    assert h is not None and w is not None
+    (healthy, healthy_se), (worn, worn_se) = h, w
+    # one trip: the sway's projection on order 1 is several times the healthy line's power
+    rng = np.random.default_rng(5)
+    single = [coefficients(one_trip(rng, 1, 2, 0.004)) for _ in range(40)]
+    line_power = (0.004 * 0.8) ** 2
+    assert np.median([abs(c[0, 1]) ** 2 for c in single if c is not None]) > 2 * line_power
+    assert healthy > 3 * healthy_se
+    assert 2.5 < worn / healthy < 6  # 4x the line power
+    assert worn - healthy > 5 * worn_se
+
+
+def test_without_a_line_the_figure_scatters_around_zero_by_its_stated_spread():
+    rng = np.random.default_rng(7)
+    got, se = [], []
+    groups, w = 12, 64
+    for _ in range(300):
+        window = SyncWindow()
+        for i in range(w):
+            noise = rng.standard_normal((len(ORDERS), 3)) + 1j * rng.standard_normal(
+                (len(ORDERS), 3))
+            window.add(f"g{i % groups}", noise * (1 + 4 * (np.arange(3) == 0)))
+        stat = window.statistic()
+        assert stat is not None
+        got.append(stat[0])
+        se.append(stat[1])
+    spread = math.sqrt(len(ORDERS) * 3 * groups) / w
+    assert abs(np.mean(got)) < 0.3 * spread
+    assert 0.75 * spread < np.std(got) < 1.35 * spread
+    # the standard error each window states is about the scatter seen (a little over it:
+    # a noise-only window's own positive r_c add their cross-term share)
+    assert 0.85 < np.mean(se) / np.std(got) < 1.5
+
+
+def test_no_figure_before_enough_trips_and_a_new_sensor_starts_again():
+    window = SyncWindow()
+    c = np.ones((len(ORDERS), 3), dtype=complex)
+    for i in range(MIN_TRIPS - 1):
+        assert sync_feature(window, f"g{i % 4}", c + i * 1j) == {}
+    assert FEATURE in sync_feature(window, "g0", c)
+    window.add("g0", np.ones((len(ORDERS), 2), dtype=complex))  # a two-axis sensor now
+    assert len(window.entries) == 1
+
+
+def test_the_window_survives_a_restart(tmp_path):
+    tracker = WearTracker()
+    tracker.sync = traffic(9, 40, 0.006)
+    path = tmp_path / "state.json"
+    tracker.save(path)
+    back = WearTracker.load(path)
+    assert back.sync.statistic() == pytest.approx(tracker.sync.statistic(), rel=1e-6)
+    assert back.sync.n == tracker.sync.n
+    assert [k for k, _ in back.sync.entries] == [k for k, _ in tracker.sync.entries]
+
+
+def test_a_damaged_window_in_the_state_file_is_a_one_line_error(tmp_path):
+    tracker = WearTracker()
+    tracker.sync = traffic(9, 4, 0.006)
+    d = tracker.to_json()
+    d["sync"]["entries"][0][1] = [[1.0, 2.0, 3.0]]  # not the shape of its imaginary part
+    path = tmp_path / "state.json"
+    path.write_text(__import__("json").dumps(d))
+    with pytest.raises(InputError, match="detector state is malformed"):
+        WearTracker.load(path)
+
+
+def test_landings_from_the_floor_or_the_position_register():
+    lf = Landings(0.02)
+    for t, v, floor in ((0.0, 0.0, 3), (1.0, 0.0, 3), (2.0, 1.0, 3), (5.0, 0.0, 4)):
+        lf.feed(t, v, floor, None)
+    assert lf.reference(1.5, 4.0) == ("floor 3 up", 1)
+    lp = Landings(0.02)
+    for t, v, pos in ((0.0, 0.0, 9.0), (2.0, 1.0, 7.0), (5.0, 0.0, 6.0)):
+        lp.feed(t, v, None, pos)
+    assert lp.reference(1.0, 4.0) == ("9.00 m down", -1)
+    none = Landings(0.02)
+    none.feed(0.0, 0.0, None, None)
+    none.feed(5.0, 0.0, True, None)  # a flag is not a floor
+    assert none.reference(1.0, 4.0) is None
+    same = Landings(0.02)
+    same.feed(0.0, 0.0, 2, 3.0)
+    same.feed(5.0, 0.0, 2, 3.02)  # a re-levelling, not a trip
+    assert same.reference(1.0, 4.0) is None
+
+
+def test_the_wear_stage_adds_the_figure_once_it_has_enough_trips():
+    """Plumbing: floors in the polls, accel blocks in the ring, the figure in the results."""
+    st = WearStage(GEOM, Settings(), baseline=None, baseline_path=None, learn_trips=10_000,
+                   tracker=WearTracker(), state_path=None, keep_s=60.0)
+    rng = np.random.default_rng(11)
+    t_now, floor, got = 0.0, 1, []
+    for i in range(MIN_TRIPS + 2):
+        nxt = floor + 1 if floor < 4 else 1
+        trip = one_trip(rng, floor, nxt, 0.006)
+        block = SampleBlock("accel", i, t_now + trip["t"][0], FS, ("x", "z"), "m/s^2",
+                            trip["accel"].astype(np.float32))
+        st.add_block(block, t_now + trip["t"][-1])
+        half_way = float(np.mean(trip["poll_t"]))  # the floor register turns over mid-trip
+        for tp, vp in zip(trip["poll_t"], trip["poll_v"], strict=True):
+            at = floor if tp < half_way else nxt
+            for job in st.feed(ControllerSample(t_now + float(tp), {
+                    "speed_mps": float(vp), "floor": at, "fault_code": 0})):
+                result = job.analyse()
+                st.absorb(result)
+                got.append(FEATURE in result.features)
+        t_now += float(trip["poll_t"][-1]) + 0.1
+        floor = nxt
+    assert len(got) >= MIN_TRIPS
+    assert not any(got[:MIN_TRIPS - 1]) and got[-1]
+    assert len(st.tracker.sync.entries) == len(got)
