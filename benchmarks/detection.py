@@ -24,9 +24,10 @@ state, so a feature judged on accumulated evidence (agent/detectors/evidence.py)
 evidence of its window: the DC-link dip per ampere over ACCUMULATED["inverter.dip_per_a"] =
 24 motoring trips (one trip of 10 Hz polls is too little), the bearing's impulsiveness and
 high-band level over 8 trips, and the sheave orders averaged over the last 128 trips at equal
-sheave angle (agent/detectors/sheave_sync.py; the figure starts after 32). For those kinds "detected" therefore means: the score after
-that trip, with the state fed only by trips of this run (the fault present from its start,
-on a seed not used for the baseline), is >= warning; the trips before the window is full
+sheave angle (agent/detectors/sheave_sync.py; the figure starts after 32). For those kinds
+"detected" therefore means: the score after that trip, with the state fed only by trips of
+this run (the fault present from its start, on a seed not used for the baseline), is >=
+warning; the trips before the window is full
 are not counted (their runs are longer by that much). Healthy runs are scored the same way
 from a fresh state, every trip counted, for the false-alarm rate.
 
