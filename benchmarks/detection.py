@@ -27,9 +27,9 @@ high-band level over 8 trips, and the sheave orders averaged over the last 128 t
 sheave angle (agent/detectors/sheave_sync.py; the figure starts after 32). For those kinds
 "detected" therefore means: the score after that trip, with the state fed only by trips of
 this run (the fault present from its start, on a seed not used for the baseline), is >=
-warning; the trips before the window is full
-are not counted (their runs are longer by that much). Healthy runs are scored the same way
-from a fresh state, every trip counted, for the false-alarm rate.
+warning; the trips before the window is full are not counted (their runs are longer by that
+much). Healthy runs are scored the same way from a fresh state, every trip counted, for the
+false-alarm rate.
 
 Goal levels, from drivers/sim/faults.py's documented mapping: rope and sheave lines rise
 20 dB x level, so +6 dB is level 0.3; capacitor C = 1 - 0.5 x level and ESR = 1 + 2 x level,
