@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from agent.detectors.geometry import LiftGeometry
-from agent.detectors.sheave_sync import STANDSTILL_S, Landings, trip_coefficients
+from agent.detectors.sheave_sync import Landings, trip_orders
 from agent.detectors.trips import Trip, TripRules, TripSegmenter
 from agent.detectors.vibration import order_resample
 from drivers.blocks import SampleBlock
@@ -124,13 +124,10 @@ class TripBuffer:
         return CapturedTrip(trip, speed, accel, cruise, v_ref, audio, rest, ride, sync)
 
     def _sync(self, trip: Trip) -> tuple[str, np.ndarray] | None:
-        """As the agent's wear stage: the constant (or peak) phase, from its start landing."""
-        ref = self._landings.reference(trip.start, trip.end)
         seg = trip.phase("constant") or trip.phase("peak")
-        got = self._slice_at("accel", *seg) if seg and ref and self._geometry else None
-        if got is None or ref is None or self._geometry is None:
+        got = self._slice_at("accel", *seg) if seg and self._geometry else None
+        if got is None or self._geometry is None:
             return None
         st, sv = np.array(self._speed).T
-        coefs = trip_coefficients(got[0], self._fs["accel"], got[1], st, sv,
-                                  trip.start - STANDSTILL_S, ref[1], self._geometry)
-        return None if coefs is None else (ref[0], coefs)
+        return trip_orders(trip, self._landings.reference(trip.start, trip.end), got[0],
+                           self._fs["accel"], got[1], st, sv, self._geometry)

@@ -45,6 +45,7 @@ persisted with the tracker, so a restart resumes the average.
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,6 +53,7 @@ import numpy as np
 import numpy.typing as npt
 
 from agent.detectors.geometry import LiftGeometry
+from agent.detectors.trips import Trip
 
 FEATURE = "sheave.sync_lines"
 # R's standard error over the same trips: scored with R as its smallest scale (scoring.py),
@@ -118,11 +120,14 @@ class SyncWindow:
             ) -> tuple[float, float] | None:
         """Take one trip; R and its standard error over the trips held (None until
         MIN_TRIPS)."""
+        self._push(landing, np.asarray(coefs, dtype=np.complex128))
+        return self.statistic()
+
+    def _push(self, landing: str, coefs: npt.NDArray[np.complex128]) -> None:
         if self.entries and self.entries[0][1].shape != coefs.shape:
             self.entries.clear()  # another sensor (channel count): its phases do not add
-        self.entries.append((landing, np.asarray(coefs, dtype=np.complex128)))
+        self.entries.append((landing, coefs))
         del self.entries[:-self.n]
-        return self.statistic()
 
     def statistic(self) -> tuple[float, float] | None:
         """(R, its standard error): each L_c / sigma2_c scatters by sqrt(G + 2 W r_c) / W,
@@ -148,9 +153,6 @@ class SyncWindow:
         se = math.sqrt(float(np.sum(g + 2 * w * np.maximum(r, 0.0)))) / w
         return float(np.sum(r)), se
 
-    def groups(self) -> int:
-        return len({landing for landing, _ in self.entries})
-
     def to_dict(self) -> dict[str, Any]:
         return {"n": self.n, "entries": [
             [landing, np.round(c.real, 9).tolist(), np.round(c.imag, 9).tolist()]
@@ -166,10 +168,8 @@ class SyncWindow:
                 raise ValueError(f"sync entry of shape {c.shape}")
             entries.append((str(landing), c))
         window = cls()
-        for landing, c in entries[-window.n:]:
-            if window.entries and window.entries[0][1].shape != c.shape:
-                window.entries.clear()
-            window.entries.append((landing, c))
+        for landing, c in entries:
+            window._push(landing, c)
         return window
 
 
@@ -183,7 +183,7 @@ class Landings:
 
     def __init__(self, standstill_mps: float) -> None:
         self.standstill_mps = standstill_mps
-        self._still: list[tuple[float, float | None, float | None]] = []
+        self._still: deque[tuple[float, float | None, float | None]] = deque()
 
     def feed(self, t: float, speed: float, floor: Any, position: Any) -> None:
         if abs(speed) > self.standstill_mps:
@@ -194,7 +194,7 @@ class Landings:
             return
         self._still.append((t, fl, pos))
         while self._still and self._still[0][0] < t - self.KEEP_S:
-            self._still.pop(0)
+            self._still.popleft()
 
     def reference(self, start: float, end: float) -> tuple[str, int] | None:
         """(start landing, direction) of the trip between controller times start and end."""
@@ -227,11 +227,22 @@ def _is_num(v: Any) -> bool:
     return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
 
 
+def trip_orders(trip: Trip, landing: tuple[str, int] | None, x: npt.ArrayLike | None,
+                fs: float, t0: float, poll_t: npt.ArrayLike, poll_speed: npt.ArrayLike,
+                geometry: LiftGeometry) -> tuple[str, npt.NDArray[np.complex128]] | None:
+    """(group, coefficients) of a trip whose sensor segment `x` (starting at t0) is its
+    constant, else its peak, phase, as the vibration features: the agent's wear stage and
+    the trip capture both call this. None without a landing, a segment or enough turns."""
+    if landing is None or x is None:
+        return None
+    coefs = trip_coefficients(x, fs, t0, poll_t, poll_speed, trip.start - STANDSTILL_S,
+                              landing[1], geometry)
+    return None if coefs is None else (landing[0], coefs)
+
+
 def sync_feature(window: SyncWindow, landing: str,
-                 coefs: npt.NDArray[np.complex128] | None) -> dict[str, float]:
-    """Add a trip's coefficients (if any) to the window; the feature, once there is one."""
-    if coefs is None:
-        return {}
+                 coefs: npt.NDArray[np.complex128]) -> dict[str, float]:
+    """Add a trip's coefficients to the window; the feature, once there is one."""
     got = window.add(landing, coefs)
     if got is None or not all(math.isfinite(v) for v in got):
         return {}

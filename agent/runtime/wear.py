@@ -37,7 +37,7 @@ from agent.detectors.geometry import LiftGeometry
 from agent.detectors.offline import Settings
 from agent.detectors.ride import ride_metrics
 from agent.detectors.scoring import WEAR_KINDS, noise_finding, ride_finding, wear_scores
-from agent.detectors.sheave_sync import STANDSTILL_S, Landings, sync_feature, trip_coefficients
+from agent.detectors.sheave_sync import Landings, sync_feature, trip_orders
 from agent.detectors.tracker import Status, WearTracker
 from agent.detectors.trips import Trip, TripSegmenter
 from agent.detectors.vibration import vibration_features
@@ -115,7 +115,10 @@ class TripJob:
             evidence.update(vf.evidence)
             if "z" in self.accel_channels:
                 ride = ride_metrics(self.accel, self.accel_channels, "z", self.accel_fs)
-            sync = self._sync()
+            seg = self.trip.phase("constant") or self.trip.phase("peak")
+            if seg is not None and "speed_mps" in self.trace:
+                sync = trip_orders(self.trip, self.landing, self.accel, self.accel_fs, seg[0],
+                                   self.trace["t"], self.trace["speed_mps"], self.geometry)
         if self.audio is not None and self.audio.shape[0] >= MIN_SEGMENT_S * self.audio_fs:
             laeq, tones = sound_features(self.audio, self.audio_fs)
             feats.update(tones)
@@ -131,17 +134,6 @@ class TripJob:
         feats.update(trace_feats)
         return TripResult(self.trip, self.speed_mps, feats, evidence, ride, laeq, trace_feats,
                           sync=sync)
-
-    def _sync(self) -> tuple[str, npt.NDArray[np.complex128]] | None:
-        """The sheave orders of the segment, phased from the landing the trip left."""
-        seg = self.trip.phase("constant") or self.trip.phase("peak")
-        if self.landing is None or seg is None or self.accel is None or \
-                "speed_mps" not in self.trace:
-            return None
-        coefs = trip_coefficients(self.accel, self.accel_fs, seg[0], self.trace["t"],
-                                  self.trace["speed_mps"], self.trip.start - STANDSTILL_S,
-                                  self.landing[1], self.geometry)
-        return None if coefs is None else (self.landing[0], coefs)
 
     def _segment_current(self) -> float:
         """Mean |drive current| over the sensor segment; nan without a current column."""
