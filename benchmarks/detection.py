@@ -24,7 +24,7 @@ state, so a feature judged on accumulated evidence (agent/detectors/evidence.py)
 evidence of its window: the DC-link dip per ampere over ACCUMULATED["inverter.dip_per_a"] =
 24 motoring trips (one trip of 10 Hz polls is too little), the bearing's impulsiveness and
 high-band level over 8 trips, and the sheave orders averaged over the last 128 trips at equal
-sheave angle (agent/detectors/sheave_sync.py; the figure starts after 32). For those kinds
+sheave angle (agent/detectors/sheave_sync.py; the figure starts after 64). For those kinds
 "detected" therefore means: the score after that trip, with the state fed only by trips of
 this run (the fault present from its start, on a seed not used for the baseline), is >=
 warning; the trips before the window is full are not counted (their runs are longer by that
@@ -284,7 +284,7 @@ def healthy_chunk(job: tuple[int, int, float, str]) -> dict:  # type: ignore[typ
 def chunk_jobs(geoms: list[int] | range, trips: int, q: bool) -> list[tuple[int, int, float, str]]:
     """Healthy runs giving about `trips` vibration trips and as many controller trips in all,
     shared evenly between the geometries, on seeds no other part of the benchmark uses."""
-    # long enough for the sheave's synchronous figure, which starts after 32 trips
+    # long enough for the sheave's synchronous figure, which starts after 64 trips
     vib_s, elec_s = (1200.0, 2400.0) if q else (2400.0, 2400.0)
     per_geom = trips * TRIP_EVERY_S / len(geoms)
     n_vib = max(1, int(np.ceil(per_geom / vib_s)))
