@@ -39,6 +39,9 @@ class WearTracker:
         self.evidence = EvidenceBook()
         # sheave orders averaged over recent trips at the same sheave angle (sheave_sync.py)
         self.sync = SyncWindow()
+        # (speed, figure, its standard error) of trips collected while the baseline lacks
+        # the synchronous figure (agent/runtime/wear.py learns its healthy level from them)
+        self.sync_learning: list[tuple[float, float, float]] = []
 
     def update(self, kind: str, t: float, score: float) -> Status:
         trend = self.trends.setdefault(kind, Trend(alpha=self.alpha))
@@ -55,7 +58,8 @@ class WearTracker:
         return {"schema": SCHEMA,
                 "kinds": {k: {"trend": self.trends[k].to_dict(),
                               "severity": self.latches[k].to_dict()} for k in self.trends},
-                "evidence": self.evidence.to_dict(), "sync": self.sync.to_dict()}
+                "evidence": self.evidence.to_dict(), "sync": self.sync.to_dict(),
+                "sync_learning": [list(x) for x in self.sync_learning]}
 
     def save(self, path: str | os.PathLike[str]) -> None:
         write_json_atomic(path, self.to_json())
@@ -78,6 +82,9 @@ class WearTracker:
             tr.evidence = EvidenceBook.from_dict(d.get("evidence", {}))
             if "sync" in d:  # likewise before the synchronous average was kept
                 tr.sync = SyncWindow.from_dict(d["sync"])
+            for x in d.get("sync_learning", []):
+                speed, r, se = (float(v) for v in x)
+                tr.sync_learning.append((speed, r, se))
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise InputError(f"{path}: detector state is malformed: {exc!r}") from None
         return tr

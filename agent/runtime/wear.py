@@ -14,6 +14,13 @@ worker thread; `WearStage.absorb()` updates trends and severity on the runtime l
 Without a baseline file the stage learns one from the first `learn_trips` trips (the
 commissioning period of a new box: the lift is assumed healthy when the box is fitted) and
 saves it atomically where [detectors] baseline points, so a restart does not learn again.
+
+The sheave's synchronous figure (sheave_sync.py) is learned apart: it exists only after
+MIN_TRIPS trips and its windows overlap, so its healthy level needs SYNC_LEARN figures, more
+trips than a commissioning period or a technician's calibration capture holds. Whatever
+baseline is in use (learned, from a file, from a calibration) is extended with it once that
+many figures from a lift in normal sheave condition are in, and saved again; until then the
+sheave is judged trip by trip only.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ from __future__ import annotations
 import logging
 import math
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +44,15 @@ from agent.detectors.geometry import LiftGeometry
 from agent.detectors.offline import Settings
 from agent.detectors.ride import ride_metrics
 from agent.detectors.scoring import WEAR_KINDS, noise_finding, ride_finding, wear_scores
-from agent.detectors.sheave_sync import Landings, sync_feature, trip_orders
+from agent.detectors.sheave_sync import (
+    FEATURE,
+    FEATURE_SE,
+    SYNC_TRIPS,
+    Landings,
+    SyncWindow,
+    sync_feature,
+    trip_orders,
+)
 from agent.detectors.tracker import Status, WearTracker
 from agent.detectors.trips import Trip, TripSegmenter
 from agent.detectors.vibration import vibration_features
@@ -61,6 +76,13 @@ SENSOR_WAIT_S = 5.0
 # Modes in which a run is not the lift's own service: the technician's (a slow inspection
 # run, a shaft-learning run), a fire-service run, the drive's fault mode.
 NOT_IN_SERVICE_MODES = (*SERVICE_MODES, "fire", "fault")
+# Synchronous figures to learn the sheave's healthy level from: two windows' worth, since a
+# figure shares most of its trips with its neighbours and a median of one window's
+# figures rests on little more than one independent value (the benchmark's baselines hold
+# ~330).
+SYNC_LEARN = 2 * SYNC_TRIPS
+SYNC_KIND = "sheave_wear"
+SYNC_FEATURES = (FEATURE, FEATURE_SE)
 
 
 def out_of_service(sample: ControllerSample) -> str | None:
@@ -319,6 +341,7 @@ class WearStage:
         if result.sync is not None:
             # the window is detector state, on this thread: trips join it in order
             result.features.update(sync_feature(self.tracker.sync, *result.sync))
+            self._learn_sync(result)
         observations = result.observations
         if not observations:
             self.skipped += 1
@@ -388,6 +411,10 @@ class WearStage:
         self._learning.clear()
         # accumulated evidence is in units of the old baseline: it does not add to the new
         self.tracker.evidence = EvidenceBook()
+        # a new baseline follows a repair, a new sensor or a recalibration as often as not:
+        # trips averaged before it would judge (or teach as healthy) the old sheave
+        self.tracker.sync = SyncWindow()
+        self.tracker.sync_learning.clear()
 
     def _confirmed(self, kind: str, over: bool) -> str:
         """Ride and noise are judged per trip against absolute limits; one rough trip (a
@@ -403,12 +430,45 @@ class WearStage:
         return "warning" if runs[1] else "normal"
 
     def _finish_learning(self) -> None:
-        self.baseline = learn((o for trip in self._learning for o in trip), self.geometry,
-                              min_count=min(8, self.learn_trips),
+        # the synchronous figures of these trips are in tracker.sync_learning: learned there
+        # once there are enough (_learn_sync), not from however few commissioning gave
+        observations = ((speed, {k: v for k, v in feats.items() if k not in SYNC_FEATURES})
+                        for trip in self._learning for speed, feats in trip)
+        self.baseline = learn(observations, self.geometry, min_count=min(8, self.learn_trips),
                               sources=[f"{len(self._learning)} trips learned by liftguard run"])
         self._learning.clear()
         log.info("baseline learned from %d trips", self.learn_trips)
-        if self.baseline_path is not None:
+        self._save_baseline()
+        self._learn_sync(None)
+
+    def _learn_sync(self, result: TripResult | None) -> None:
+        """Collect the trip's synchronous figure while the baseline lacks it (and the sheave
+        is not found worn: a worn sheave's level is not a healthy one); with SYNC_LEARN of
+        them, learn its healthy level into the baseline in use and save that."""
+        pending = self.tracker.sync_learning  # persisted: a restart does not start again
+        if self.baseline is not None and FEATURE in self.baseline.stats:
+            pending.clear()  # learned, or a baseline that came with it
+            return
+        latch = self.tracker.latches.get(SYNC_KIND)
+        if result is not None and FEATURE in result.features and (
+                latch is None or latch.level == "normal"):
+            pending.append((result.speed_mps, result.features[FEATURE],
+                            result.features[FEATURE_SE]))
+        if self.baseline is None or len(pending) < SYNC_LEARN:
+            return
+        b = self.baseline
+        got = learn([(speed, {FEATURE: r, FEATURE_SE: se}) for speed, r, se in pending],
+                    self.geometry, speed_bin_mps=b.speed_bin_mps, min_count=b.min_count)
+        self.baseline = replace(
+            b, stats={**b.stats, **got.stats}, trends={**b.trends, **got.trends},
+            sources=[*b.sources, f"sheave synchronous figure learned from {len(pending)} "
+                                 "trips by liftguard run"])
+        log.info("sheave synchronous figure learned from %d trips", len(pending))
+        pending.clear()
+        self._save_baseline()
+
+    def _save_baseline(self) -> None:
+        if self.baseline is not None and self.baseline_path is not None:
             self.baseline.save(self.baseline_path)
             self._baseline_mtime = self.baseline_path.stat().st_mtime_ns
 
@@ -418,6 +478,7 @@ class WearStage:
                 "excluded_trips": self.excluded,
                 "warning_score": th.warning, "critical_score": th.critical,
                 "learned_trips": len(self._learning),
+                "sheave_sync_learned_trips": len(self.tracker.sync_learning),
                 "scores": {k: round(f.score, 2) for k, f in self.last.items()}}
 
 

@@ -7,16 +7,20 @@ hopping between landings like busy traffic.
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
 import numpy as np
 import pytest
 
+from agent.detectors.baseline import Baseline
 from agent.detectors.geometry import LiftGeometry
 from agent.detectors.offline import Settings
+from agent.detectors.severity import SeverityLatch
 from agent.detectors.sheave_sync import (
     FEATURE,
+    FEATURE_SE,
     MIN_TRIPS,
     ORDERS,
     STANDSTILL_S,
@@ -27,7 +31,7 @@ from agent.detectors.sheave_sync import (
 )
 from agent.detectors.tracker import WearTracker
 from agent.errors import InputError
-from agent.runtime.wear import WearStage
+from agent.runtime.wear import SYNC_LEARN, WearStage
 from drivers.blocks import SampleBlock
 from drivers.controller.sample import ControllerSample
 from tests.detectors.signals import trip_speed
@@ -191,15 +195,14 @@ def test_landings_from_the_floor_or_the_position_register():
     assert same.reference(1.0, 4.0) is None
 
 
-def test_the_wear_stage_adds_the_figure_once_it_has_enough_trips():
-    """Plumbing: floors in the polls, accel blocks in the ring, the figure in the results."""
-    st = WearStage(GEOM, Settings(), baseline=None, baseline_path=None, learn_trips=10_000,
-                   tracker=WearTracker(), state_path=None, keep_s=60.0)
-    rng = np.random.default_rng(11)
+def ride(st: WearStage, trips: int, seed: int, amp: float = 0.006) -> list[bool]:
+    """Drive `st` through `trips` trips between landings 1-4 (floors in the polls, accel
+    blocks in the ring); per trip, whether its result carried the synchronous figure."""
+    rng = np.random.default_rng(seed)
     t_now, floor, got = 0.0, 1, []
-    for i in range(MIN_TRIPS + 2):
+    for i in range(trips):
         nxt = floor + 1 if floor < 4 else 1
-        trip = one_trip(rng, floor, nxt, 0.006)
+        trip = one_trip(rng, floor, nxt, amp)
         block = SampleBlock("accel", i, t_now + trip["t"][0], FS, ("x", "z"), "m/s^2",
                             trip["accel"].astype(np.float32))
         st.add_block(block, t_now + trip["t"][-1])
@@ -213,6 +216,73 @@ def test_the_wear_stage_adds_the_figure_once_it_has_enough_trips():
                 got.append(FEATURE in result.features)
         t_now += float(trip["poll_t"][-1]) + 0.1
         floor = nxt
+    return got
+
+
+def test_the_wear_stage_adds_the_figure_once_it_has_enough_trips():
+    st = WearStage(GEOM, Settings(), baseline=None, baseline_path=None, learn_trips=10_000,
+                   tracker=WearTracker(), state_path=None, keep_s=60.0)
+    got = ride(st, MIN_TRIPS + 2, 11)
     assert len(got) >= MIN_TRIPS
     assert not any(got[:MIN_TRIPS - 1]) and got[-1]
     assert len(st.tracker.sync.entries) == len(got)
+
+
+def test_a_short_commissioning_learns_the_figure_later_and_saves_it(tmp_path):
+    """Commissioning over 70 trips holds a handful of figures, too few for a healthy level:
+    the baseline is learned without it, then extended once SYNC_LEARN figures are in."""
+    path, state = tmp_path / "baseline.json", tmp_path / "state.json"
+    st = WearStage(GEOM, Settings(), baseline=None, baseline_path=path, learn_trips=70,
+                   tracker=WearTracker(), state_path=state, keep_s=60.0)
+    ride(st, 72, 12)
+    assert st.baseline is not None and FEATURE not in st.baseline.stats
+    assert FEATURE not in Baseline.load(path).stats
+    pending = len(st.tracker.sync_learning)
+    assert pending >= 72 - MIN_TRIPS - 1
+    # a restart half way resumes the count from the state file
+    st = WearStage(GEOM, Settings(), baseline=Baseline.load(path), baseline_path=path,
+                   learn_trips=70, tracker=WearTracker.load(state), state_path=state,
+                   keep_s=60.0)
+    assert len(st.tracker.sync_learning) == pending
+    ride(st, SYNC_LEARN - pending + 2, 13)
+    saved = Baseline.load(path)
+    assert FEATURE in saved.stats and FEATURE_SE in saved.stats
+    assert "sheave synchronous figure learned from" in saved.sources[-1]
+    # the rest unchanged
+    assert saved.stats["bearing.kurtosis"] == st.baseline.stats["bearing.kurtosis"]
+    assert st.tracker.sync_learning == []
+    # the learned level scores a healthy figure as healthy
+    assert max(st.last["sheave_wear"].score, 0.0) < 5.0
+
+
+def test_figures_from_a_sheave_found_worn_are_not_learned():
+    st = WearStage(GEOM, Settings(), baseline=None, baseline_path=None, learn_trips=10_000,
+                   tracker=WearTracker(), state_path=None, keep_s=60.0)
+    st.tracker.latches["sheave_wear"] = SeverityLatch(st.tracker.thresholds, "warning")
+    got = ride(st, MIN_TRIPS + 4, 14)
+    assert sum(got) >= 4 and st.tracker.sync_learning == []
+
+
+def test_a_new_baseline_restarts_the_average():
+    """A baseline file or a calibration marks a new state of the lift (a repair, a new
+    sensor): trips averaged before it do not judge or teach the new one."""
+    st = WearStage(GEOM, Settings(), baseline=None, baseline_path=None, learn_trips=10_000,
+                   tracker=WearTracker(), state_path=None, keep_s=60.0)
+    ride(st, MIN_TRIPS + 3, 15)
+    assert st.tracker.sync.entries and st.tracker.sync_learning
+    st.use_baseline(Baseline(GEOM))
+    assert not st.tracker.sync.entries and st.tracker.sync_learning == []
+
+
+def test_pending_figures_survive_a_restart_and_damage_is_one_line(tmp_path):
+    tracker = WearTracker()
+    tracker.sync_learning = [(1.6, 0.4, 0.9), (1.0, -0.2, 1.1)]
+    path = tmp_path / "state.json"
+    tracker.save(path)
+    assert WearTracker.load(path).sync_learning == tracker.sync_learning
+    d = tracker.to_json()
+    d["sync_learning"] = [[1.6, "x", 0.9]]
+    path.write_text(json.dumps(d))
+    with pytest.raises(InputError, match="detector state is malformed") as exc:
+        WearTracker.load(path)
+    assert "\n" not in str(exc.value)
