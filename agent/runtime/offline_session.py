@@ -63,7 +63,7 @@ def run_session(trace_path: str, wav_paths: Sequence[str], baseline: Baseline | 
     stage = WearStage(geometry, options.settings, baseline=baseline,
                       baseline_path=None, learn_trips=0,
                       tracker=WearTracker(options.settings.thresholds, options.trend_alpha),
-                      state_path=None, keep_s=options.keep_s)
+                      state_path=None, keep_s=options.keep_s, learn_sync=False)
     for src in session.sensors.values():
         stage.rings[src.stream].pin(0.0, src.ends_at)
     controller = session.controller

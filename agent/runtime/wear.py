@@ -207,12 +207,15 @@ class WearFinding:
 class WearStage:
     def __init__(self, geometry: LiftGeometry, settings: Settings, *,
                  baseline: Baseline | None, baseline_path: Path | None, learn_trips: int,
-                 tracker: WearTracker, state_path: Path | None, keep_s: float) -> None:
+                 tracker: WearTracker, state_path: Path | None, keep_s: float,
+                 learn_sync: bool = True) -> None:
         self.geometry = geometry
         self.settings = settings
         self.baseline = baseline
         self.baseline_path = baseline_path
         self.learn_trips = learn_trips
+        # False for a recording's analysis: the lift it shows is what is judged, never taught
+        self.learn_sync = learn_sync
         self.tracker = tracker
         self.state_path = state_path
         self.segmenter = TripSegmenter(settings.trip_rules)
@@ -446,6 +449,8 @@ class WearStage:
         is not found worn: a worn sheave's level is not a healthy one); with SYNC_LEARN of
         them, learn its healthy level into the baseline in use and save that."""
         pending = self.tracker.sync_learning  # persisted: a restart does not start again
+        if not self.learn_sync:
+            return
         if self.baseline is not None and FEATURE in self.baseline.stats:
             pending.clear()  # learned, or a baseline that came with it
             return

@@ -255,10 +255,13 @@ def test_a_short_commissioning_learns_the_figure_later_and_saves_it(tmp_path):
     assert max(st.last["sheave_wear"].score, 0.0) < 5.0
 
 
-def test_figures_from_a_sheave_found_worn_are_not_learned():
+@pytest.mark.parametrize("why", ["sheave found worn", "a recording's analysis"])
+def test_figures_are_not_learned_from_a_worn_sheave_nor_a_recording(why):
     st = WearStage(GEOM, Settings(), baseline=None, baseline_path=None, learn_trips=10_000,
-                   tracker=WearTracker(), state_path=None, keep_s=60.0)
-    st.tracker.latches["sheave_wear"] = SeverityLatch(st.tracker.thresholds, "warning")
+                   tracker=WearTracker(), state_path=None, keep_s=60.0,
+                   learn_sync=why == "sheave found worn")
+    if why == "sheave found worn":
+        st.tracker.latches["sheave_wear"] = SeverityLatch(st.tracker.thresholds, "warning")
     got = ride(st, MIN_TRIPS + 4, 14)
     assert sum(got) >= 4 and st.tracker.sync_learning == []
 
