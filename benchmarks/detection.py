@@ -284,8 +284,8 @@ def healthy_chunk(job: tuple[int, int, float, str]) -> dict:  # type: ignore[typ
 def chunk_jobs(geoms: list[int] | range, trips: int, q: bool) -> list[tuple[int, int, float, str]]:
     """Healthy runs giving about `trips` vibration trips and as many controller trips in all,
     shared evenly between the geometries, on seeds no other part of the benchmark uses."""
-    # The sheave's synchronous figure starts after 64 trips of a run; the agent runs for
-    # months, so a full run's chunks are long (~400 trips) and mostly judged on it
+    # The sheave's synchronous figure starts after 64 trips of a run, so a full run's chunks
+    # are long; trips thin out through a long run (~200 in 9600 s, README "known gap")
     vib_s, elec_s = (1200.0, 2400.0) if q else (9600.0, 2400.0)
     per_geom = trips * TRIP_EVERY_S / len(geoms)
     n_vib = max(1, int(np.ceil(per_geom / vib_s)))

@@ -52,7 +52,7 @@ class Run:
         p = params(GEOMETRIES[0][1])  # 2:1, D400, 1.75 m/s, sensor on the car roof
         assert p.sensor.mount != "machine"
         self.model = ElevatorModel(p, seed=seed)
-        self.capture = TripCapture(self.model)  # its poll jitter and register encoding
+        self.capture = TripCapture(self.model)  # for its register encoding of the readings
         self.stage = WearStage(geometry(p), Settings(), baseline=None,
                                baseline_path=workdir / "baseline.json",
                                learn_trips=LEARN_TRIPS, tracker=WearTracker(),

@@ -37,7 +37,7 @@ import numpy.typing as npt
 
 from agent.detectors import electrical
 from agent.detectors.acoustic import sound_features, tones_per_ampere
-from agent.detectors.baseline import Baseline, learn
+from agent.detectors.baseline import Baseline, learn, spec_for
 from agent.detectors.electrical import ThermalModel
 from agent.detectors.evidence import EvidenceBook
 from agent.detectors.geometry import LiftGeometry
@@ -81,7 +81,7 @@ NOT_IN_SERVICE_MODES = (*SERVICE_MODES, "fire", "fault")
 # figures rests on little more than one independent value (the benchmark's baselines hold
 # ~330).
 SYNC_LEARN = 2 * SYNC_TRIPS
-SYNC_KIND = "sheave_wear"
+SYNC_KIND = spec_for(FEATURE).kind  # the finding the figure scores (sheave_wear)
 SYNC_FEATURES = (FEATURE, FEATURE_SE)
 
 
@@ -448,9 +448,9 @@ class WearStage:
         """Collect the trip's synchronous figure while the baseline lacks it (and the sheave
         is not found worn: a worn sheave's level is not a healthy one); with SYNC_LEARN of
         them, learn its healthy level into the baseline in use and save that."""
-        pending = self.tracker.sync_learning  # persisted: a restart does not start again
         if not self.learn_sync:
             return
+        pending = self.tracker.sync_learning  # persisted: a restart does not start again
         if self.baseline is not None and FEATURE in self.baseline.stats:
             pending.clear()  # learned, or a baseline that came with it
             return
