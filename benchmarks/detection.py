@@ -296,6 +296,8 @@ def healthy_chunk(job: tuple[int, int, float, str]) -> dict:  # type: ignore[typ
 def chunk_jobs(geoms: list[int] | range, trips: int, q: bool) -> list[tuple[int, int, float, str]]:
     """Healthy runs giving about `trips` vibration trips and as many controller trips in all,
     shared evenly between the geometries, on seeds no other part of the benchmark uses."""
+    if trips == 0:
+        return []
     # The sheave's synchronous figure starts after 64 trips of a run, so a full run's chunks
     # are long (~950 runs in 19200 s): a box runs for months, the warm-up is the rare case
     vib_s, elec_s = (1200.0, 2400.0) if q else (19200.0, 2400.0)
@@ -322,14 +324,18 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="fewer trips and levels (minutes)")
     ap.add_argument("--healthy-trips", type=int, default=None,
                     help="healthy vibration (and controller) trips for the false-alarm figure "
-                         f"(default {HEALTHY_TRIPS_FULL}, quick {HEALTHY_TRIPS_QUICK})")
+                         f"(default {HEALTHY_TRIPS_FULL}, quick {HEALTHY_TRIPS_QUICK}; 0: none "
+                         "beyond each geometry's controller test trace)")
     ap.add_argument("--false-alarms-only", action="store_true",
                     help="learn the baselines and judge the healthy trips only: no wear runs")
     ap.add_argument("--geometries", default=None,
                     help="comma-separated indices into GEOMETRIES (default: all; quick: 0,1)")
     args = ap.parse_args()
     q = args.quick
-    n_healthy = args.healthy_trips or (HEALTHY_TRIPS_QUICK if q else HEALTHY_TRIPS_FULL)
+    n_healthy = (args.healthy_trips if args.healthy_trips is not None
+                 else HEALTHY_TRIPS_QUICK if q else HEALTHY_TRIPS_FULL)
+    if n_healthy < 0:
+        ap.error(f"--healthy-trips {n_healthy}: must be >= 0")
     levels = LEVELS_QUICK if q else LEVELS_FULL
     geoms: list[int] | range = range(2) if q else range(len(GEOMETRIES))
     if args.geometries:
