@@ -4,17 +4,20 @@ benchmarks/detection.py, which also synthesises vibration and takes hours on a s
 Same geometries, traffic, controller polling (10 Hz, +-4 ms jitter against the mains), fault
 mapping and scoring helpers as detection.py (imported from it); per geometry:
 
-1. a healthy 2400 s trace learns the baseline and the heatsink's thermal model;
+1. ELEC_TRAIN_TRACES healthy 2400 s traces learn the baseline, the first of them the
+   heatsink's thermal model;
 2. further healthy traces on other seeds give the false-alarm rate: every trip's
    inverter_wear score, scored in time order from a fresh detector state as the agent scores
-   (the DC-link dip per ampere as the evidence of its last 24 motoring trips,
+   (the DC-link sag over its healthy line in the load, as the evidence of its last 36
+   motoring trips,
    agent/detectors/evidence.py), >= warning is a false alarm;
 3. the goal's DC link (C 80 % with ESR 1.5x, set on the sim's bank directly), capacitor
    ageing at levels 0.25 (ESR 1.5x, C 87.5 %) and 0.4 (C 80 %, ESR 1.8x), thermal ageing at
    0.3 (R_th +30 %): a 2400 s trace each on an unseen seed, scored the same way;
-   "detected" = the trip's inverter_wear score >= warning, after the first 24 motoring trips
+   "detected" = the trip's inverter_wear score >= warning, after the first 36 motoring trips
    of the run (the evidence window filling from a fresh state) are left out;
-4. slow ramps 0 -> 0.5 of end-of-life in steps of 0.1 (900 s each, the last 300 s scored),
+4. slow ramps 0 -> 0.5 of end-of-life in steps of 0.1 (RAMP_ELEC_S each, the last
+   RAMP_ELEC_SCORED_S scored: more than an evidence window of motoring trips),
    through one WearTracker in time order: the level at the first `warning` (> 0.5: not
    flagged before half of end-of-life).
 
@@ -37,9 +40,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from detection import (  # noqa: E402
+    ELEC_TRAIN_TRACES,
     GEOMETRIES,
+    RAMP_ELEC_S,
+    RAMP_ELEC_SCORED_S,
     elec_obs,
     elec_trace,
+    elec_train_seed,
     geometry,
     params,
     print_summary,
@@ -54,7 +61,6 @@ from agent.detectors.severity import Thresholds  # noqa: E402
 from agent.detectors.tracker import WearTracker  # noqa: E402
 
 RUN_S, SKIP_S = 2400.0, 300.0
-RAMP_STEP_S = 900.0
 RAMP_LEVELS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
 FAULT_LEVELS = {"capacitor_ageing": (0.25, 0.4), "thermal_ageing": (0.3,)}
 GOAL = {"capacitor_ageing": 0.4, "thermal_ageing": 0.3}
@@ -69,6 +75,8 @@ def trace_job(job: tuple[int, int, float, str, float]) -> tuple[tuple[int, int, 
                                                                   dict[str, np.ndarray]]:
     gi, seed, dur, what, level = job
     p = params(GEOMETRIES[gi][1])
+    if what in ("train", "healthy"):
+        return job, elec_trace(p, seed, dur, {})
     if what == DC_GOAL:
         return job, elec_trace(p, seed, dur, {}, dc_link=GOAL_DC_LINK)
     fault = what.removeprefix("ramp:")
@@ -78,13 +86,14 @@ def trace_job(job: tuple[int, int, float, str, float]) -> tuple[tuple[int, int, 
 def jobs(healthy_runs: int) -> list[tuple[int, int, float, str, float]]:
     out = []
     for gi in range(len(GEOMETRIES)):
-        out.append((gi, 100 * gi + 50, RUN_S, "train", 0.0))
+        out += [(gi, elec_train_seed(gi, i), RUN_S, "train", float(i))
+                for i in range(ELEC_TRAIN_TRACES)]
         out += [(gi, 100 * gi + 51 + k, RUN_S, "healthy", 0.0) for k in range(healthy_runs)]
         for fault, levels in FAULT_LEVELS.items():
             out += [(gi, 100 * gi + 8, RUN_S, fault, lv) for lv in levels]
         out.append((gi, 100 * gi + 8, RUN_S, DC_GOAL, 0.0))
         for fault in FAULT_LEVELS:
-            out += [(gi, 100 * gi + 20 + i, RAMP_STEP_S, f"ramp:{fault}", lv)
+            out += [(gi, 100 * gi + 20 + i, RAMP_ELEC_S, f"ramp:{fault}", lv)
                     for i, lv in enumerate(RAMP_LEVELS)]
     return out
 
@@ -106,11 +115,13 @@ def main() -> int:
     ramp_at: dict[str, list[float]] = {f: [] for f in FAULT_LEVELS}
     for gi, (gname, _) in enumerate(GEOMETRIES):
         mine = {k: v for k, v in traces.items() if k[0] == gi}
-        train = next(v for k, v in mine.items() if k[3] == "train")
-        thermal = fit_thermal(train["t"], train["current_a"],
-                              train["heatsink_c"] - train["ambient_c"])
+        trains = [v for k, v in sorted(mine.items(), key=lambda kv: kv[0][4])
+                  if k[3] == "train"]
+        thermal = fit_thermal(trains[0]["t"], trains[0]["current_a"],
+                              trains[0]["heatsink_c"] - trains[0]["ambient_c"])
         p = params(GEOMETRIES[gi][1])
-        base = learn(elec_obs(train, thermal, skip_s=SKIP_S), geometry(p), thermal=thermal)
+        base = learn([o for tr in trains for o in elec_obs(tr, thermal, skip_s=SKIP_S)],
+                     geometry(p), thermal=thermal)
         n_fa0 = len(fa)
         for k, tr in sorted(mine.items()):
             if k[3] == "healthy":
@@ -123,7 +134,7 @@ def main() -> int:
             tracker, flagged = WearTracker(th), float("nan")
             steps = sorted((k for k in mine if k[3] == f"ramp:{fault}"), key=lambda k: k[4])
             for i, k in enumerate(steps):
-                obs = elec_obs(mine[k], thermal, skip_s=RAMP_STEP_S - 300.0)
+                obs = elec_obs(mine[k], thermal, skip_s=RAMP_ELEC_S - RAMP_ELEC_SCORED_S)
                 for j, (s, f) in enumerate(obs):
                     z = wear_scores(f, s, base, tracker.evidence).get(KIND, (0.0, ""))[0]
                     st = tracker.update(KIND, i * 1e5 + j, z)

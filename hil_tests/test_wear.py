@@ -17,7 +17,7 @@ from hil_tests.bench import Bench, SimulatedBench
 # Fault levels per end-to-end trip: wear grows while the lift keeps running. The trackers
 # follow an EWMA of the per-trip score (agent/detectors/tracker.py), so an alarm needs a few
 # trips at the new level.
-# The DC-link dip per ampere is judged on the evidence of the recent motoring trips
+# The DC-link sag over its load line is judged on the evidence of the recent motoring trips
 # (agent/detectors/evidence.py): an aged capacitor raises the alarm after a few motoring
 # accelerations, and about half the trips of an empty car are motoring.
 ROPE_STEPS = ("0.3", "0.6", "1.0")
@@ -87,4 +87,4 @@ def test_capacitor_ageing_develops_into_an_inverter_wear_alarm(
     assert last and last[-1] >= healthy + 1.5, (healthy, last)
     inverter = bench.alarms("inverter_wear", "raised", source="detectors")
     assert inverter, wear_run.scores
-    assert inverter[0]["evidence"]["feature"] == "inverter.dip_per_a"  # the DC link, not a tone
+    assert inverter[0]["evidence"]["feature"] == "inverter.dc_sag_v"  # the DC link, not a tone

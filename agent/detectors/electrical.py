@@ -1,16 +1,22 @@
 """Inverter wear features from the controller trace (shared/REFERENCE.md section 4).
 
 (a) DC-link capacitor ageing (capacitance down, ESR up) makes the DC bus sag further and
-    ripple more per ampere drawn. Per motoring trip: the dip from the bus voltage before the
-    trip to its lowest reading during acceleration (peak motoring current), per ampere of
-    peak current (`inverter.dip_per_a`). The lowest reading sits near the ripple's trough
-    (ripple_pp = I/(6 f C) + k I ESR on top of the supply's I R drop) whether the polls land
-    at random ripple phases or all at one phase, as a poll locked to the mains does. One trip
-    holds only a dozen polls of an acceleration, so the detector judges the evidence of many
-    trips (evidence.py). The spread of the loaded readings over their sag is not used: the
-    sag of their level already holds half the ripple, so the ratio rose only ~7 % at C 80 %,
-    while a trip with few loaded polls gave it heavy tails (the one false alarm, 12.8 units,
-    in 730 healthy trips of benchmarks/inverter_detection.py).
+    ripple more for the power drawn. Per motoring trip: the sag from the bus voltage before
+    the trip to its lowest reading during acceleration (`inverter.dc_sag_v`), and the load
+    it was drawn by (`inverter.load_a_mps`: the peak of |motor current| x car speed over the
+    acceleration, a proxy of the DC power, which is force x speed). The baseline learns the
+    healthy sag as a line in that load (baseline.LOAD_LINES) and a trip is scored on its
+    relative excess over the line. Per ampere alone was no constant: the DC link carries
+    power, not motor current, so a heavy car accelerating to full speed sagged the bus 0.85 V
+    per ampere and a light one 0.37 V on the same healthy lift, and busy spells of heavy
+    loads, a few trips long, added up as wear (benchmarks/detection.py, 2026-12-04: 3.7 false
+    alarms per 1000 healthy trips). Against the load line the healthy scatter is 12-14 % and
+    C 80 % / ESR 1.8x raises the sag 24 %, ~1.8 scatters a trip (exploratory runs on the
+    three benchmark geometries, 600 trips each). The lowest reading sits near the ripple's
+    trough (ripple_pp = I/(6 f C) + k I ESR on top of the supply's I R drop) whether the
+    polls land at random ripple phases or all at one phase, as a poll locked to the mains
+    does. One trip holds only a dozen polls of an acceleration, so the detector judges the
+    evidence of many trips (evidence.py).
 (b) Thermal: the heatsink rise over ambient follows a first-order thermal model of the
     module losses, which have an on-state-voltage term and a resistive term (P = a I + b I^2):
         tau * d(rise)/dt = R_lin |I| + R_sq I^2 - rise   (+ a constant for idle losses),
@@ -143,24 +149,26 @@ def trip_features(trace: Mapping[str, Array], trip: Trip) -> dict[str, float]:
     """DC-link features of one trip from whatever columns the trace has."""
     t = trace["t"]
     out: dict[str, float] = {}
-    cur, bus = trace.get("current_a"), trace.get("dc_bus_v")
+    cur, bus, speed = trace.get("current_a"), trace.get("dc_bus_v"), trace.get("speed_mps")
     acc = trip.phase("acceleration")
-    if cur is None or bus is None or acc is None:
+    if cur is None or bus is None or speed is None or acc is None:
         return out
     before = (t >= trip.start - 5.0) & (t <= trip.start)
-    if not before.any():
+    during = (t >= acc[0]) & (t <= acc[1])
+    if not before.any() or not during.any():
         return out
     idle = float(np.median(bus[before]))
-    during = (t >= acc[0]) & (t <= acc[1])
-    i_peak = float(np.max(np.abs(cur[during]))) if during.any() else 0.0
-    dip = idle - float(np.min(bus[during])) if during.any() else 0.0
-    rise = float(np.max(bus[during])) - idle if during.any() else 0.0
-    if i_peak >= MIN_LOAD_A and dip >= MIN_SAG_V and rise < 0.5 * dip:
+    i_peak = float(np.max(np.abs(cur[during])))
+    load = float(np.max(np.abs(cur[during]) * np.abs(speed[during])))
+    dip = idle - float(np.min(bus[during]))
+    rise = float(np.max(bus[during])) - idle
+    if i_peak >= MIN_LOAD_A and load > 0 and dip >= MIN_SAG_V and rise < 0.5 * dip:
         # Only a motoring acceleration sags the bus: a regenerating one charges it (the bridge
         # blocks, no ripple) and its "dip" would say nothing about the capacitor bank. One
         # that starts motoring and turns to regenerating (a nearly balanced car: the bus
         # sags by a few volts, then rises by a hundred) is not a motoring acceleration either.
-        out["inverter.dip_per_a"] = dip / i_peak
+        out["inverter.dc_sag_v"] = dip
+        out["inverter.load_a_mps"] = load
     return out
 
 

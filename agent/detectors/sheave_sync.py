@@ -30,7 +30,10 @@ term with the noise). R is the phase-locked line power over the scatter of one t
 summed over orders and axes: a sensor gain or a mount that scales both does not move it,
 nor (on average) the number of trips held, and a +6 dB line reads ~4x the line part of R.
 Its standard error comes with it (FEATURE_SE) and is the smallest scale R is scored on:
-overlapping windows make the MAD of a few hours of healthy figures a poor spread.
+overlapping windows make the MAD of a few hours of healthy figures a poor spread. That error
+takes sigma2_c as known; where the line dominates (a sensor at the machine) R is the line over
+the day's ride sway, which moves with the traffic, so R is also never scored on less than
+15 % of its healthy median (baseline.spec_for).
 
 Measured on the virtual elevator's car roof (2:1, D 400 mm, 1.75 m/s, busy traffic of mostly
 one-floor hops; exploratory runs 2026-12-03): the per-landing mean of order 1 came out at

@@ -1,4 +1,4 @@
-"""Inverter features: the thermal model and the DC-link dip per ampere."""
+"""Inverter features: the thermal model and the DC-link sag with its load."""
 
 import math
 
@@ -55,35 +55,48 @@ def test_short_or_idle_trace_gives_no_thermal_model():
     assert fit_thermal(t, np.zeros_like(t), np.zeros_like(t)) is None
 
 
-def _accelerating_trip(ripple_pp, sag=8.0, current=20.0, seed=0):
+def _accelerating_trip(ripple_pp, sag=8.0, current=20.0, seed=0, top_speed=1.75):
     """Polls every ~0.1 s at random ripple phases: the bus sits `sag` below idle under load
-    with a sawtooth ripple of `ripple_pp` below its (source) peak."""
+    with a sawtooth ripple of `ripple_pp` below its (source) peak; the speed ramps to
+    `top_speed` over the acceleration (5-7 s)."""
     rng = np.random.default_rng(seed)
     t = np.cumsum(rng.uniform(0.096, 0.104, 200))
     trip = Trip(5.0, 15.0, 1.75, {"acceleration": (5.0, 7.0)})
     on = (t >= 5.0) & (t <= 15.0)
     cur = np.where(on, current, 0.0)
+    speed = np.clip((t - 5.0) / 2.0, 0.0, 1.0) * top_speed * on
     bus = 565.0 - np.where(on, sag + ripple_pp * rng.uniform(size=t.size), 0.0)
-    return {"t": t, "current_a": cur, "dc_bus_v": np.round(bus, 1)}, trip
+    return {"t": t, "current_a": cur, "dc_bus_v": np.round(bus, 1), "speed_mps": speed}, trip
 
 
 @pytest.mark.parametrize("seed", range(5))
-def test_dip_per_ampere_grows_with_the_ripple_at_the_same_current(seed):
+def test_sag_grows_with_the_ripple_at_the_same_load(seed):
     # C halved and ESR tripled about doubles the ripple per ampere (shared/REFERENCE.md 4)
-    healthy = trip_features(*_accelerating_trip(20.0, seed=seed))["inverter.dip_per_a"]
-    aged = trip_features(*_accelerating_trip(40.0, seed=seed))["inverter.dip_per_a"]
-    assert aged / healthy == pytest.approx(48.0 / 28.0, rel=0.1)
+    healthy = trip_features(*_accelerating_trip(20.0, seed=seed))
+    aged = trip_features(*_accelerating_trip(40.0, seed=seed))
+    assert aged["inverter.dc_sag_v"] / healthy["inverter.dc_sag_v"] == pytest.approx(
+        48.0 / 28.0, rel=0.1)
+    assert aged["inverter.load_a_mps"] == healthy["inverter.load_a_mps"]
 
 
-def test_dip_per_ampere_is_per_ampere_of_peak_current():
-    low = trip_features(*_accelerating_trip(10.0, sag=4.0, current=10.0))["inverter.dip_per_a"]
-    high = trip_features(*_accelerating_trip(20.0, sag=8.0, current=20.0))["inverter.dip_per_a"]
-    assert low == pytest.approx(high, rel=0.1)
+def test_the_load_is_the_peak_of_current_times_speed_over_the_acceleration():
+    # the DC link carries power (force x speed), so the load is taken at the acceleration's
+    # end, where the car is fastest: 20 A x 1.75 m/s, not 20 A
+    feats = trip_features(*_accelerating_trip(10.0))
+    assert feats["inverter.load_a_mps"] == pytest.approx(20.0 * 1.75, rel=0.06)
+    slow = trip_features(*_accelerating_trip(10.0, top_speed=1.0))
+    assert slow["inverter.load_a_mps"] == pytest.approx(20.0, rel=0.06)
 
 
-def test_a_regenerating_acceleration_gives_no_dip_feature():
+def test_a_trace_without_speed_gives_no_sag_feature():
+    trace, trip = _accelerating_trip(10.0)
+    del trace["speed_mps"]
+    assert trip_features(trace, trip) == {}
+
+
+def test_a_regenerating_acceleration_gives_no_sag_feature():
     trace, trip = _accelerating_trip(0.0, sag=-30.0)
-    assert "inverter.dip_per_a" not in trip_features(trace, trip)
+    assert "inverter.dc_sag_v" not in trip_features(trace, trip)
 
 
 def test_a_trace_shorter_than_two_time_constants_gives_no_thermal_model():
@@ -108,4 +121,4 @@ def test_an_acceleration_that_turns_to_regenerating_gives_no_dip_feature():
     ramp = np.linspace(-3.0, 120.0, int(acc.sum()))
     trace["dc_bus_v"] = trace["dc_bus_v"].copy()
     trace["dc_bus_v"][acc] = 565.0 + ramp
-    assert "inverter.dip_per_a" not in trip_features(trace, trip)
+    assert "inverter.dc_sag_v" not in trip_features(trace, trip)

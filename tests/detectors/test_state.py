@@ -155,3 +155,58 @@ def test_a_baseline_learned_with_retired_features_is_refused_in_one_line(tmp_pat
     msg = str(got.value)
     assert "\n" not in msg and "sheave.orders_prom" in msg and "baseline learn" in msg
     assert str(tmp_path / "old.json") in msg
+
+
+SAG, LOAD = "inverter.dc_sag_v", "inverter.load_a_mps"
+
+
+def _sag_baseline(n=300, exponent=1.3, seed=5):
+    """A healthy DC link: the sag a power law of the load, 12 % scatter, loads 5-60 A m/s."""
+    rng = np.random.default_rng(seed)
+    loads = rng.uniform(5.0, 60.0, n)
+    sags = 0.5 * loads**exponent * np.exp(rng.normal(0.0, 0.12, n))
+    pairs = zip(sags, loads, strict=True)
+    return learn([(rng.uniform(0.5, 1.75), {SAG: s, LOAD: x}) for s, x in pairs], LIFT)
+
+
+def test_the_sag_is_judged_against_its_load_not_its_speed_range():
+    b = _sag_baseline()
+    line = b.lines[SAG]
+    assert line.slope == pytest.approx(1.3, abs=0.1)
+    # a healthy sag scores near zero at any load; 24 % over the healthy law scores ~1.8 a trip
+    for load in (8.0, 30.0, 55.0):
+        healthy = 0.5 * load**1.3
+        assert abs(b.score(SAG, 1.0, healthy, load=load)) < 0.5
+        assert b.score(SAG, 1.0, 1.24 * healthy, load=load) == pytest.approx(1.8, abs=0.35)
+    assert b.score(SAG, 1.0, 10.0) is None  # no load, no judgement
+    assert b.score(SAG, 1.0, 10.0, load=float("nan")) is None
+
+
+def test_the_load_line_round_trips_through_the_baseline_file(tmp_path):
+    b = _sag_baseline()
+    b.save(tmp_path / "b.json")
+    again = Baseline.load(tmp_path / "b.json")
+    assert again.lines == b.lines
+    assert again.score(SAG, 1.0, 40.0, load=30.0) == pytest.approx(b.score(SAG, 1.0, 40.0,
+                                                                            load=30.0))
+
+
+def test_the_load_line_centre_is_where_clipped_healthy_scores_average_zero():
+    # the lowest of a dozen polls of a rippling bus is skewed: around the median, healthy
+    # evidence (clipped scores summed over 24 trips) would drift below zero
+    rng = np.random.default_rng(6)
+    loads = rng.uniform(5.0, 60.0, 2000)
+    skewed = -rng.gamma(2.0, 0.06, loads.size)  # a long low tail
+    pairs = list(zip(loads, skewed, strict=True))
+    b = learn([(1.0, {SAG: x * math.exp(e), LOAD: x}) for x, e in pairs], LIFT)
+    zs = np.array([b.score(SAG, 1.0, x * math.exp(e), load=x) for x, e in pairs])
+    assert np.mean(np.clip(zs, -3, 3)) == pytest.approx(0.0, abs=0.03)
+    assert np.median(zs) > 0.1  # the median sits elsewhere
+
+
+def test_a_baseline_with_the_per_ampere_dip_is_refused(tmp_path):
+    doc = {"schema": "liftguard.baseline/1", "lift": {}, "speed_bin_mps": 0.25, "min_count": 8,
+           "features": {"inverter.dip_per_a": {"7": {"n": 20, "median": 0.7, "mad": 0.1}}}}
+    (tmp_path / "old.json").write_text(json.dumps(doc))
+    with pytest.raises(InputError, match="inverter.dip_per_a"):
+        Baseline.load(tmp_path / "old.json")
