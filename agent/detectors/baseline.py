@@ -139,7 +139,8 @@ class SpeedTrend:
 class LoadLine:
     """A feature's healthy value as a power law of its load (LOAD_LINES): a Theil-Sen line of
     log value against log load, and the spread of the log excess over it (about the relative
-    excess), its median and MAD in `excess`. A power law, since the sag is convex in the
+    excess) in `excess`: its count, its centre (`median` there holds the clipped centre, see
+    _clipped_centre) and its MAD. A power law, since the sag is convex in the
     load (a linear fit left a U in its residuals on the benchmark lifts and a negative
     intercept) and its exponent differs from lift to lift (1.08-1.51 on the three of
     benchmarks/detection.py)."""
@@ -168,8 +169,8 @@ class LoadLine:
 def _clipped_centre(x: np.ndarray, st: Stat, clip: float = 3.0) -> float:
     """The centre around which scores clipped at +-`clip` (evidence.py) average to zero (a
     Huber M-estimate), rather than the median: the lowest of a dozen polls of a rippling bus
-    is skewed, and around its median the healthy clipped scores averaged -0.3 a trip, 1.5
-    baseline units of missed evidence over 24 trips (benchmark geometry 2, 2026-12-04)."""
+    is skewed, and around its median the healthy clipped scores averaged -0.3 a trip (benchmark
+    geometry 2, 2026-12-04): 0.3 sqrt(N) units of evidence missed, 1.8 over 36 trips."""
     s = max(MAD_TO_SIGMA * st.mad, 1e-12)
     c = st.median
     for _ in range(20):
@@ -245,7 +246,7 @@ class Baseline:
             "speed_trends": {f: {"n": t.n, "intercept": t.intercept, "slope": t.slope,
                                  "mad": t.mad} for f, t in sorted(self.trends.items())},
             "load_lines": {f: {"intercept": ln.intercept, "slope": ln.slope,
-                               "n": ln.excess.n, "median": ln.excess.median,
+                               "n": ln.excess.n, "centre": ln.excess.median,
                                "mad": ln.excess.mad} for f, ln in sorted(self.lines.items())},
             "thermal": self.thermal.to_dict() if self.thermal else None,
             "sources": self.sources,
@@ -280,7 +281,7 @@ class Baseline:
                                          float(t["mad"]))
                       for f, t in d.get("speed_trends", {}).items()}
             lines = {str(f): LoadLine(float(ln["intercept"]), float(ln["slope"]),
-                                      Stat(int(ln["n"]), float(ln["median"]), float(ln["mad"])))
+                                      Stat(int(ln["n"]), float(ln["centre"]), float(ln["mad"])))
                      for f, ln in d.get("load_lines", {}).items()}
             th = d.get("thermal")
             thermal = ThermalModel(**{k: float(th[k]) for k in ThermalModel.FIELDS}) \

@@ -210,3 +210,12 @@ def test_a_baseline_with_the_per_ampere_dip_is_refused(tmp_path):
     (tmp_path / "old.json").write_text(json.dumps(doc))
     with pytest.raises(InputError, match="inverter.dip_per_a"):
         Baseline.load(tmp_path / "old.json")
+
+
+def test_a_malformed_load_line_is_a_one_line_error(tmp_path):
+    doc = _sag_baseline().to_json()
+    del doc["load_lines"][SAG]["slope"]
+    (tmp_path / "b.json").write_text(json.dumps(doc))
+    with pytest.raises(InputError) as got:
+        Baseline.load(tmp_path / "b.json")
+    assert "\n" not in str(got.value) and "slope" in str(got.value)
