@@ -22,7 +22,11 @@ from hil_tests.bench import Bench, SimulatedBench
 # accelerations, and about half the trips of an empty car are motoring.
 ROPE_STEPS = ("0.3", "0.6", "1.0")
 CAPACITOR_STEPS = ("0.5", "1.0", "1.0")
-MAX_TRIPS = 15  # then stop, whatever has been raised (the bench raised inverter_wear on the 9th)
+# then stop, whatever has been raised. The bench raised inverter_wear on the 9th trip; once in
+# three runs on a host loaded ~3x over its cores (a two-process benchmark beside the suite) it
+# had not by the 15th, likely as the polls thin out and the lowest bus reading of an acceleration is
+# missed (offline, 4 Hz polls gave 1-6.5 units a trip at capacitor_ageing 1.0, 10 Hz 5.5-7)
+MAX_TRIPS = 20
 
 
 def wear_scores(bench: Bench, after: int) -> list[dict[str, Any]]:
@@ -86,5 +90,5 @@ def test_capacitor_ageing_develops_into_an_inverter_wear_alarm(
     assert wear_run.healthy["inverter_wear.severity"] == "normal" and healthy < 3.0, healthy
     assert last and last[-1] >= healthy + 1.5, (healthy, last)
     inverter = bench.alarms("inverter_wear", "raised", source="detectors")
-    assert inverter, wear_run.scores
+    assert inverter, [s.get("inverter_wear.score") for s in wear_run.scores]
     assert inverter[0]["evidence"]["feature"] == "inverter.dc_sag_v"  # the DC link, not a tone
