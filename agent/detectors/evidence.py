@@ -13,10 +13,10 @@ as sqrt(N) x the per-trip shift of 1.2-1.5 units: 7-9 at the goal level with N =
 24 left one goal-level figure in ten under the warning (benchmarks/inverter_detection.py,
 2026-12-04: 92 % at C 80 %, healthy maximum 2.45). Trips are not quite independent: a busy
 spell carries similar loads for several trips, which is why the sag is judged against its
-load (electrical.py) and not per ampere. Clipping each trip's
-score keeps one odd trip (a mains dip during the acceleration) from making the sum alone. The
-per-trip score of an accumulated feature is replaced by A wherever the agent keeps state (the
-live wear stage, the benchmark); a single recording scored without history keeps z_k.
+load (electrical.py) and not per ampere. Clipping each trip's score keeps one odd trip (a
+mains dip during the acceleration) from making the sum alone. The per-trip score of an
+accumulated feature is replaced by A wherever the agent keeps state (the live wear stage, the
+benchmark); a single recording scored without history keeps z_k.
 
 A rolling-element bearing's defect is the same kind of evidence. A spalled race impacts on
 every turn of every trip, but one trip's impulsiveness is a statistic of the few impacts its
