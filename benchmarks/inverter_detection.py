@@ -75,8 +75,6 @@ def trace_job(job: tuple[int, int, float, str, float]) -> tuple[tuple[int, int, 
                                                                   dict[str, np.ndarray]]:
     gi, seed, dur, what, level = job
     p = params(GEOMETRIES[gi][1])
-    if what in ("train", "healthy"):
-        return job, elec_trace(p, seed, dur, {})
     if what == DC_GOAL:
         return job, elec_trace(p, seed, dur, {}, dc_link=GOAL_DC_LINK)
     fault = what.removeprefix("ramp:")
@@ -86,7 +84,7 @@ def trace_job(job: tuple[int, int, float, str, float]) -> tuple[tuple[int, int, 
 def jobs(healthy_runs: int) -> list[tuple[int, int, float, str, float]]:
     out = []
     for gi in range(len(GEOMETRIES)):
-        out += [(gi, elec_train_seed(gi, i), RUN_S, "train", float(i))
+        out += [(gi, elec_train_seed(gi, i), RUN_S, "train", 0.0)
                 for i in range(ELEC_TRAIN_TRACES)]
         out += [(gi, 100 * gi + 51 + k, RUN_S, "healthy", 0.0) for k in range(healthy_runs)]
         for fault, levels in FAULT_LEVELS.items():
@@ -115,8 +113,8 @@ def main() -> int:
     ramp_at: dict[str, list[float]] = {f: [] for f in FAULT_LEVELS}
     for gi, (gname, _) in enumerate(GEOMETRIES):
         mine = {k: v for k, v in traces.items() if k[0] == gi}
-        trains = [v for k, v in sorted(mine.items(), key=lambda kv: kv[0][4])
-                  if k[3] == "train"]
+        # in seed order, as elec_train_seed numbers them: the first gives the thermal model
+        trains = [v for k, v in sorted(mine.items(), key=lambda kv: kv[0][1]) if k[3] == "train"]
         thermal = fit_thermal(trains[0]["t"], trains[0]["current_a"],
                               trains[0]["heatsink_c"] - trains[0]["ambient_c"])
         p = params(GEOMETRIES[gi][1])

@@ -42,6 +42,11 @@ RETIRED_FEATURES = ("sheave.orders_prom", "sheave.env_orders", "bearing.env_peak
 LOAD_LINES = {"inverter.dc_sag_v": "inverter.load_a_mps"}
 
 
+def load_of(feature: str, features: Mapping[str, float]) -> float | None:
+    """The load a LOAD_LINES feature is judged against, from the same trip's features."""
+    return features.get(LOAD_LINES[feature]) if feature in LOAD_LINES else None
+
+
 @dataclass(frozen=True)
 class FeatureSpec:
     kind: str  # the finding kind this feature is evidence for
@@ -150,18 +155,20 @@ class LoadLine:
     excess: Stat
 
     def log_excess(self, value: float, load: float) -> float | None:
-        if value <= 0 or load <= 0:
+        if not (value > 0 and load > 0 and math.isfinite(value) and math.isfinite(load)):
             return None
         return math.log(value) - (self.intercept + self.slope * math.log(load))
 
     @classmethod
     def fit(cls, loads: list[float], values: list[float]) -> LoadLine | None:
-        pairs = [(math.log(x), math.log(y)) for x, y in zip(loads, values, strict=True)
-                 if x > 0 and y > 0]
+        """None with under two usable (positive, finite) pairs."""
+        pairs = [(x, y) for x, y in zip(loads, values, strict=True)
+                 if x > 0 and y > 0 and math.isfinite(x) and math.isfinite(y)]
         if len(pairs) < 2:
             return None
-        t = SpeedTrend.fit([x for x, _ in pairs], [y for _, y in pairs])
-        resid = np.array([y - (t.intercept + t.slope * x) for x, y in pairs])
+        t = SpeedTrend.fit([math.log(x) for x, _ in pairs], [math.log(y) for _, y in pairs])
+        line = cls(t.intercept, t.slope, Stat(0, 0.0, 0.0))
+        resid = np.array([line.log_excess(y, x) for x, y in pairs])
         st = Stat.of(list(resid))
         return cls(t.intercept, t.slope, Stat(st.n, _clipped_centre(resid, st), st.mad))
 
@@ -221,7 +228,7 @@ class Baseline:
         spec = spec_for(feature)
         if feature in LOAD_LINES:
             line = self.lines.get(feature)
-            if line is None or load is None or not math.isfinite(load):
+            if line is None or load is None:
                 return None
             got = line.log_excess(value, load)
             if got is None or line.excess.n < self.min_count:
@@ -324,10 +331,8 @@ def learn(
     b.trends = {f: SpeedTrend.fit([v for v, _ in pts], [y for _, y in pts])
                 for f, pts in running.items() if len(pts) >= 2}
     for name, load_name in LOAD_LINES.items():
-        pairs = [(f[load_name], f[name]) for _, f in rows
-                 if name in f and load_name in f
-                 and math.isfinite(f[name]) and math.isfinite(f[load_name])]
-        line = LoadLine.fit([x for x, _ in pairs], [y for _, y in pairs]) if pairs else None
+        pairs = [(f[load_name], f[name]) for _, f in rows if name in f and load_name in f]
+        line = LoadLine.fit([x for x, _ in pairs], [y for _, y in pairs])
         if line is not None:
             b.lines[name] = line
     b.thermal = thermal

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agent.detectors.acoustic import TONE_PREFIX, tone_scores
-from agent.detectors.baseline import LOAD_LINES, Baseline, spec_for
+from agent.detectors.baseline import Baseline, load_of, spec_for
 from agent.detectors.evidence import EvidenceBook
 from agent.detectors.severity import Thresholds
 from agent.detectors.sheave_sync import FEATURE as SYNC
@@ -71,8 +71,7 @@ def wear_scores(
         # windows overlap, so the MAD of a few hours of healthy ones says too little of it.
         # The 1.25 allows for the healthy median's own error.
         own = 1.25 * features.get(SYNC_SE, 0.0) if name == SYNC else 0.0
-        load = features.get(LOAD_LINES[name]) if name in LOAD_LINES else None
-        z = baseline.score(name, speed_mps, value, own, load)
+        z = baseline.score(name, speed_mps, value, own, load_of(name, features))
         if z is not None:
             zs[name] = z
     # tone bands: judged against both a load change and no change (acoustic.py)
@@ -109,9 +108,9 @@ def wear_findings(
         st = baseline.stat(name, speed_mps)
         ev: dict[str, Any] = {"feature": name, "value": round(features[name], 4)}
         ev.update(evidence.get(name, {}))
-        line = baseline.lines.get(name)
-        if line is not None and LOAD_LINES[name] in features:
-            excess = line.log_excess(features[name], features[LOAD_LINES[name]])
+        line, load = baseline.lines.get(name), load_of(name, features)
+        if line is not None and load is not None:
+            excess = line.log_excess(features[name], load)
             if excess is not None:
                 ev["over_load_line"] = round(excess - line.excess.median, 3)
         elif st is not None:
