@@ -66,7 +66,7 @@ def spec_for(name: str) -> FeatureSpec:
         # and healthy windows on another seed ran 2-33 % over the baseline's median (geometry
         # 1 of benchmarks/detection.py, 2026-12-04: 66 false alarms in 204 judged trips)
         return FeatureSpec("sheave_wear", 0.15, relative=True)
-    if name == "sheave.sync_se":
+    if name in ("sheave.sync_se", "sheave.sync_trips"):
         return FeatureSpec("other", 0.05)  # learned with it, not scored
     if name.startswith("sheave."):
         return FeatureSpec("sheave_wear", 0.5)

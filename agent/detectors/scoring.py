@@ -19,6 +19,8 @@ from agent.detectors.evidence import EvidenceBook
 from agent.detectors.severity import Thresholds
 from agent.detectors.sheave_sync import FEATURE as SYNC
 from agent.detectors.sheave_sync import FEATURE_SE as SYNC_SE
+from agent.detectors.sheave_sync import FEATURE_TRIPS as SYNC_TRIPS
+from agent.detectors.sheave_sync import null_se
 
 WEAR_KINDS = ("rope_wear", "sheave_wear", "bearing_wear", "inverter_wear")
 
@@ -69,8 +71,12 @@ def wear_scores(
     for name, value in features.items():
         # the synchronous sheave figure knows its own standard error (sheave_sync.py): its
         # windows overlap, so the MAD of a few hours of healthy ones says too little of it.
-        # The 1.25 allows for the healthy median's own error.
-        own = 1.25 * features.get(SYNC_SE, 0.0) if name == SYNC else 0.0
+        # The 1.25 allows for the healthy median's own error: learned from overlapping
+        # windows over ~1.5-2.5 windows' trips, it errs by ~0.6-0.8 of one window's.
+        own = 0.0
+        if name == SYNC:
+            st = baseline.stat(SYNC, speed_mps)
+            own = 1.25 * null_se(features, st.median) if st is not None else 0.0
         z = baseline.score(name, speed_mps, value, own, load_of(name, features))
         if z is not None:
             zs[name] = z
@@ -122,7 +128,7 @@ def wear_findings(
 
 
 def _is_db(name: str) -> bool:
-    if name in (SYNC, SYNC_SE):  # a power ratio (sheave_sync.py), not a level in dB
+    if name in (SYNC, SYNC_SE, SYNC_TRIPS):  # ratios and counts (sheave_sync.py), not dB
         return False
     return name.startswith(("rope.", "sheave.", "inverter.tone_")) or name == "bearing.hf_level"
 

@@ -29,17 +29,28 @@ r_c = L_c / sigma2_c scatters by sqrt(G + 2 W r_c) / W (the second term: a line'
 term with the noise). R is the phase-locked line power over the scatter of one trip,
 summed over orders and axes: a sensor gain or a mount that scales both does not move it,
 nor (on average) the number of trips held, and a +6 dB line reads ~4x the line part of R.
-Its standard error comes with it (FEATURE_SE) and is the smallest scale R is scored on:
-overlapping windows make the MAD of a few hours of healthy figures a poor spread. That error
-takes sigma2_c as known; where the line dominates (a sensor at the machine) R is the line over
-the day's ride sway, which moves with the traffic, so R is also never scored on less than
-15 % of its healthy median (baseline.spec_for).
+
+R is scored on the scatter it would have if the lift were as healthy as its baseline:
+summed over the C components that is
+
+    se_null^2 = C G / W^2 + 2 R_ref / W                     (null_se)
+
+with R_ref the baseline's median. The window gives its noise part (FEATURE_SE, the error
+of R without a line) and W (FEATURE_TRIPS); scoring adds the baseline's reference. Scoring
+on the window's own error instead, taken at the R it measures, divided a grown line by the
+cross term of the grown line: a +6 dB rise scored 3.5 where the healthy scatter makes it
+4.4 (cached car-roof trips, 2026-12-04). The null error takes sigma2_c as known; where the
+line dominates (a sensor at the machine) R is the line over the day's ride sway, which
+moves with the traffic, so R is also never scored on less than 15 % of its healthy median
+(baseline.spec_for).
 
 Measured on the virtual elevator's car roof (2:1, D 400 mm, 1.75 m/s, busy traffic of mostly
-one-floor hops; exploratory runs 2026-12-03): the per-landing mean of order 1 came out at
--50.0 dB re (m/s^2)^2 healthy against a line of -51.0 dB built into the model, and -44.3 dB
-at +6 dB (-45.0 built in), where one trip's own estimate scatters by ~5 dB. R over windows
-of 64 trips: 1.04-1.10 healthy (sd 0.19), 3.11 at +6 dB (sd 0.31).
+one-floor hops; trips cached from benchmarks/detection.py's geometry 0, 2026-12-04): per
+component, the healthy line sits in order 1 vertical (r ~0.26) and orders 2-4 (0.04-0.2,
+partly the rail joints, which are position-locked too and so pass any landing's average);
+R is 0.75 healthy (18 groups) and 1.67 at +6 dB. Over 128 trips its null error was ~0.16:
++6 dB scored 4.4 (17 % of windows >= 5); over 256 trips 6.5 (every window >= 5), healthy
+windows of another seed at most 2.2.
 
 `trip_coefficients` is pure (arrays in, coefficients out); `SyncWindow` is detector state,
 persisted with the tracker, so a restart resumes the average.
@@ -49,6 +60,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,14 +71,16 @@ from agent.detectors.geometry import LiftGeometry
 from agent.detectors.trips import Trip
 
 FEATURE = "sheave.sync_lines"
-# R's standard error over the same trips: scored with R as its smallest scale (scoring.py),
-# learned like any feature but not scored itself
+# R's standard error over the same trips without a line, and how many trips it holds: with
+# the baseline's median they give the scale R is scored on (null_se); learned with R, not
+# scored themselves
 FEATURE_SE = "sheave.sync_se"
+FEATURE_TRIPS = "sheave.sync_trips"
 ORDERS = (1, 2, 3, 4)
-# 128 trips are a few hours of a lift in service, far quicker than a groove wears; over ~10
-# landings and both directions that is ~6 trips a group. At 64 a +6 dB rise was ~5 standard
-# errors on the car roof (see the module docstring), too close to the warning.
-SYNC_TRIPS = 128
+# 256 trips are a day or two of a lift in service, far quicker than a groove wears; over ~10
+# landings and both directions that is ~13 trips a group. Over 128 a +6 dB rise was ~4.4
+# healthy standard errors on the car roof (see the module docstring), under the warning.
+SYNC_TRIPS = 256
 MIN_TRIPS = SYNC_TRIPS // 2  # before this many, no figure: the scatter is too poorly known
 MIN_TURNS = 2.0  # order 1 must make two turns in the segment to stand apart from the cubic
 STANDSTILL_S = 0.5  # travel is counted from this long before the trip's start (car at rest)
@@ -120,9 +134,9 @@ class SyncWindow:
     entries: list[tuple[str, npt.NDArray[np.complex128]]] = field(default_factory=list)
 
     def add(self, landing: str, coefs: npt.NDArray[np.complex128]
-            ) -> tuple[float, float] | None:
-        """Take one trip; R and its standard error over the trips held (None until
-        MIN_TRIPS)."""
+            ) -> tuple[float, float, int] | None:
+        """Take one trip; R, its standard error without a line and the trips held (None
+        until MIN_TRIPS)."""
         self._push(landing, np.asarray(coefs, dtype=np.complex128))
         return self.statistic()
 
@@ -132,9 +146,10 @@ class SyncWindow:
         self.entries.append((landing, coefs))
         del self.entries[:-self.n]
 
-    def statistic(self) -> tuple[float, float] | None:
-        """(R, its standard error): each L_c / sigma2_c scatters by sqrt(G + 2 W r_c) / W,
-        r_c its own value (a line adds scatter of its own through the cross term)."""
+    def statistic(self) -> tuple[float, float, int] | None:
+        """(R, its standard error where no line is, W): each L_c / sigma2_c scatters by
+        sqrt(G + 2 W r_c) / W; the line's own part of that comes from the reference R is
+        judged against (null_se)."""
         w = len(self.entries)
         groups: dict[str, list[npt.NDArray[np.complex128]]] = {}
         for landing, c in self.entries:
@@ -153,8 +168,7 @@ class SyncWindow:
         if not np.all(sigma2 > 0):
             return None
         r = (locked - g * sigma2) / w / sigma2
-        se = math.sqrt(float(np.sum(g + 2 * w * np.maximum(r, 0.0)))) / w
-        return float(np.sum(r)), se
+        return float(np.sum(r)), math.sqrt(r.size * g) / w, w
 
     def to_dict(self) -> dict[str, Any]:
         return {"n": self.n, "entries": [
@@ -249,5 +263,16 @@ def sync_feature(window: SyncWindow, landing: str,
     got = window.add(landing, coefs)
     if got is None or not all(math.isfinite(v) for v in got):
         return {}
-    return {FEATURE: got[0], FEATURE_SE: got[1]}
+    return {FEATURE: got[0], FEATURE_SE: got[1], FEATURE_TRIPS: float(got[2])}
+
+
+def null_se(features: Mapping[str, float], reference: float) -> float:
+    """The standard error of the window's R on a lift whose healthy R is `reference` (the
+    baseline's median): the noise part the window measured, plus the cross term of the
+    reference's lines with it. 0 when the trip carries no figure."""
+    se0 = features.get(FEATURE_SE, 0.0)
+    trips = features.get(FEATURE_TRIPS, 0.0)
+    if not se0 > 0 or not trips > 0:
+        return 0.0
+    return math.sqrt(se0 * se0 + 2 * max(reference, 0.0) / trips)
 

@@ -47,6 +47,7 @@ from agent.detectors.scoring import WEAR_KINDS, noise_finding, ride_finding, wea
 from agent.detectors.sheave_sync import (
     FEATURE,
     FEATURE_SE,
+    FEATURE_TRIPS,
     SYNC_TRIPS,
     Landings,
     SyncWindow,
@@ -78,11 +79,11 @@ SENSOR_WAIT_S = 5.0
 NOT_IN_SERVICE_MODES = (*SERVICE_MODES, "fire", "fault")
 # Synchronous figures to learn the sheave's healthy level from: two windows' worth, since a
 # figure shares most of its trips with its neighbours and a median of one window's
-# figures rests on little more than one independent value (the benchmark's baselines hold
-# ~330).
+# figures rests on little more than one independent value (the benchmark's car-roof
+# baseline holds ~290).
 SYNC_LEARN = 2 * SYNC_TRIPS
 SYNC_KIND = spec_for(FEATURE).kind  # the finding the figure scores (sheave_wear)
-SYNC_FEATURES = (FEATURE, FEATURE_SE)
+SYNC_FEATURES = (FEATURE, FEATURE_SE, FEATURE_TRIPS)
 
 
 def out_of_service(sample: ControllerSample) -> str | None:

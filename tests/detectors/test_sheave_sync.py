@@ -21,11 +21,13 @@ from agent.detectors.severity import SeverityLatch
 from agent.detectors.sheave_sync import (
     FEATURE,
     FEATURE_SE,
+    FEATURE_TRIPS,
     MIN_TRIPS,
     ORDERS,
     STANDSTILL_S,
     Landings,
     SyncWindow,
+    null_se,
     sync_feature,
     trip_coefficients,
 )
@@ -108,10 +110,11 @@ def test_a_clean_trip_measures_the_line_at_its_landing_phase():
 
 
 def test_the_average_finds_a_line_no_single_trip_shows():
-    h = traffic(3, 64, 0.004).statistic()
-    w = traffic(4, 64, 0.008).statistic()  # +6 dB
+    h = traffic(3, MIN_TRIPS, 0.004).statistic()
+    w = traffic(4, MIN_TRIPS, 0.008).statistic()  # +6 dB
     assert h is not None and w is not None
-    (healthy, healthy_se), (worn, worn_se) = h, w
+    (healthy, healthy_se, n), (worn, _, _) = h, w
+    assert n == MIN_TRIPS
     # one trip: the sway's projection on order 1 is several times the healthy line's power
     rng = np.random.default_rng(5)
     single = [coefficients(one_trip(rng, 1, 2, 0.004)) for _ in range(40)]
@@ -119,13 +122,16 @@ def test_the_average_finds_a_line_no_single_trip_shows():
     assert np.median([abs(c[0, 1]) ** 2 for c in single if c is not None]) > 2 * line_power
     assert healthy > 3 * healthy_se
     assert 2.5 < worn / healthy < 6  # 4x the line power
-    assert worn - healthy > 5 * worn_se
+    # judged on the scatter of a window of the healthy lift: its lines' cross term included
+    null = null_se({FEATURE_SE: healthy_se, FEATURE_TRIPS: n}, healthy)
+    assert null > healthy_se
+    assert worn - healthy > 5 * null
 
 
 def test_without_a_line_the_figure_scatters_around_zero_by_its_stated_spread():
     rng = np.random.default_rng(7)
     got, se = [], []
-    groups, w = 12, 64
+    groups, w = 12, MIN_TRIPS
     for _ in range(300):
         window = SyncWindow()
         for i in range(w):
@@ -139,9 +145,31 @@ def test_without_a_line_the_figure_scatters_around_zero_by_its_stated_spread():
     spread = math.sqrt(len(ORDERS) * 3 * groups) / w
     assert abs(np.mean(got)) < 0.3 * spread
     assert 0.75 * spread < np.std(got) < 1.35 * spread
-    # the standard error each window states is about the scatter seen (a little over it:
-    # a noise-only window's own positive r_c add their cross-term share)
-    assert 0.85 < np.mean(se) / np.std(got) < 1.5
+    # the standard error each window states is the one without a line
+    assert np.allclose(se, spread)
+
+
+def test_with_a_line_the_figure_scatters_by_the_null_error_of_its_level():
+    rng = np.random.default_rng(8)
+    groups, w = 12, MIN_TRIPS
+    phases = np.exp(2j * np.pi * rng.random((groups, len(ORDERS), 3)))
+    line = phases * (np.arange(len(ORDERS)) == 0)[:, None]  # order 1, all axes
+    got, feats = [], []
+    for _ in range(300):
+        window = SyncWindow()
+        for i in range(w):
+            noise = rng.standard_normal((len(ORDERS), 3)) + 1j * rng.standard_normal(
+                (len(ORDERS), 3))
+            window.add(f"g{i % groups}", noise + line[i % groups])
+        r, se0, n = window.statistic() or (math.nan, math.nan, 0)
+        got.append(r)
+        feats.append({FEATURE_SE: se0, FEATURE_TRIPS: float(n)})
+    # order 1 on three axes: 3 x 1 / 2 (the noise's power per component is 2)
+    assert np.mean(got) == pytest.approx(1.5, abs=0.05)
+    null = np.mean([null_se(f, float(np.mean(got))) for f in feats])
+    assert null > 1.5 * feats[0][FEATURE_SE]  # the cross term counts here
+    assert 0.8 < np.std(got) / null < 1.2
+    assert null_se({}, 1.0) == 0.0  # a trip without the figure
 
 
 def test_no_figure_before_enough_trips_and_a_new_sensor_starts_again():
@@ -229,16 +257,17 @@ def test_the_wear_stage_adds_the_figure_once_it_has_enough_trips():
 
 
 def test_a_short_commissioning_learns_the_figure_later_and_saves_it(tmp_path):
-    """Commissioning over 70 trips holds a handful of figures, too few for a healthy level:
-    the baseline is learned without it, then extended once SYNC_LEARN figures are in."""
+    """Commissioning over 70 trips holds no figure, a few more trips a handful, too few for
+    a healthy level: the baseline is learned without it, then extended once SYNC_LEARN
+    figures are in."""
     path, state = tmp_path / "baseline.json", tmp_path / "state.json"
     st = WearStage(GEOM, Settings(), baseline=None, baseline_path=path, learn_trips=70,
                    tracker=WearTracker(), state_path=state, keep_s=60.0)
-    ride(st, 72, 12)
+    ride(st, MIN_TRIPS + 20, 12)
     assert st.baseline is not None and FEATURE not in st.baseline.stats
     assert FEATURE not in Baseline.load(path).stats
     pending = len(st.tracker.sync_learning)
-    assert pending >= 72 - MIN_TRIPS - 1
+    assert pending >= 20
     # a restart half way resumes the count from the state file
     st = WearStage(GEOM, Settings(), baseline=Baseline.load(path), baseline_path=path,
                    learn_trips=70, tracker=WearTracker.load(state), state_path=state,
