@@ -445,12 +445,16 @@ def main() -> int:
     summary = {}
     for fault in (*VIB_FAULTS, *ELEC_FAULTS):
         lv = GOAL_LEVEL[fault]
+        if only and fault not in only:
+            continue  # not run (--faults)
         if (fault, lv) in det:
             summary[f"{fault}_detect_pct_at_goal"] = 100 * rate(det[(fault, lv)], th.warning)
         for m in mounts if fault in VIB_FAULTS else ():
             summary[f"{fault}_detect_pct_at_goal_{m}"] = 100 * rate(
                 det_mount[(fault, lv, m)], th.warning)
     for kind in ("rope_wear", "sheave_wear", "bearing_wear", "inverter_wear"):
+        if not fa[kind]:
+            continue  # no healthy trip judged (--healthy-trips 0 leaves only the controller's)
         summary[f"{kind}_fa_per_1000"] = 1000 * rate(fa[kind], th.warning)
         summary[f"{kind}_fa_upper95_per_1000"] = 1000 * upper95(
             sum(z >= th.warning for z in fa[kind]), len(fa[kind]))

@@ -50,7 +50,9 @@ component, the healthy line sits in order 1 vertical (r ~0.26) and orders 2-4 (0
 partly the rail joints, which are position-locked too and so pass any landing's average);
 R is 0.75 healthy (18 groups) and 1.67 at +6 dB. Over 128 trips its null error was ~0.16:
 +6 dB scored 4.4 (17 % of windows >= 5); over 256 trips 6.5 (every window >= 5), healthy
-windows of another seed at most 2.2.
+windows of another seed at most 2.2. benchmarks/detection.py (geometry 0, same day): +6 dB
+100 % of 137 trips, +4.4 dB 19 %; the agent's own wear stage from a 20-trip commissioning
+(benchmarks/sheave_commissioning.py, seed 3): 78.6 % at +6 dB, so the margin is thin.
 
 `trip_coefficients` is pure (arrays in, coefficients out); `SyncWindow` is detector state,
 persisted with the tracker, so a restart resumes the average.
