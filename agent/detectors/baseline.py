@@ -27,6 +27,8 @@ import numpy as np
 
 from agent.detectors.electrical import ThermalModel
 from agent.detectors.geometry import LiftGeometry
+from agent.detectors.sheave_sync import FEATURE as SYNC
+from agent.detectors.sheave_sync import FEATURES as SYNC_FEATURES
 from agent.detectors.store import read_json, write_json_atomic
 from agent.errors import InputError
 
@@ -59,15 +61,15 @@ def spec_for(name: str) -> FeatureSpec:
     """The scoring rules of a feature, from its name's prefix."""
     if name.startswith(("rope.",)):
         return FeatureSpec("rope_wear", 0.5)
-    if name == "sheave.sync_lines":
+    if name == SYNC:
         # a ratio of powers (sheave_sync.py), scored on at least its own standard error and
         # 15 % of its median: where the line dominates (a machine-mount sensor) that error
         # is a fraction of a percent, but the scatter it divides by is the day's ride sway,
         # and healthy windows on another seed ran 2-33 % over the baseline's median (geometry
         # 1 of benchmarks/detection.py, 2026-12-04: 66 false alarms in 204 judged trips)
         return FeatureSpec("sheave_wear", 0.15, relative=True)
-    if name in ("sheave.sync_se", "sheave.sync_trips"):
-        return FeatureSpec("other", 0.05)  # learned with it, not scored
+    if name in SYNC_FEATURES:
+        return FeatureSpec("other", 0.05)  # learned with the figure, not scored
     if name.startswith("sheave."):
         return FeatureSpec("sheave_wear", 0.5)
     if name == "bearing.kurtosis":

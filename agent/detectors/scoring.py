@@ -18,8 +18,7 @@ from agent.detectors.baseline import Baseline, load_of, spec_for
 from agent.detectors.evidence import EvidenceBook
 from agent.detectors.severity import Thresholds
 from agent.detectors.sheave_sync import FEATURE as SYNC
-from agent.detectors.sheave_sync import FEATURE_SE as SYNC_SE
-from agent.detectors.sheave_sync import FEATURE_TRIPS as SYNC_TRIPS
+from agent.detectors.sheave_sync import FEATURES as SYNC_FEATURES
 from agent.detectors.sheave_sync import null_se
 
 WEAR_KINDS = ("rope_wear", "sheave_wear", "bearing_wear", "inverter_wear")
@@ -128,7 +127,7 @@ def wear_findings(
 
 
 def _is_db(name: str) -> bool:
-    if name in (SYNC, SYNC_SE, SYNC_TRIPS):  # ratios and counts (sheave_sync.py), not dB
+    if name in SYNC_FEATURES:  # ratios and counts (sheave_sync.py), not dB
         return False
     return name.startswith(("rope.", "sheave.", "inverter.tone_")) or name == "bearing.hf_level"
 

@@ -80,6 +80,7 @@ FEATURE = "sheave.sync_lines"
 # scored themselves
 FEATURE_SE = "sheave.sync_se"
 FEATURE_TRIPS = "sheave.sync_trips"
+FEATURES = (FEATURE, FEATURE_SE, FEATURE_TRIPS)  # all a trip carries of the average
 ORDERS = (1, 2, 3, 4)
 # 256 trips are a day or two of a lift in service, far quicker than a groove wears; over ~10
 # landings and both directions that is ~13 trips a group. Over 128 a +6 dB rise was ~4.4

@@ -47,7 +47,7 @@ from agent.detectors.scoring import WEAR_KINDS, noise_finding, ride_finding, wea
 from agent.detectors.sheave_sync import (
     FEATURE,
     FEATURE_SE,
-    FEATURE_TRIPS,
+    FEATURES,
     SYNC_TRIPS,
     Landings,
     SyncWindow,
@@ -83,7 +83,6 @@ NOT_IN_SERVICE_MODES = (*SERVICE_MODES, "fire", "fault")
 # baseline holds ~290).
 SYNC_LEARN = 2 * SYNC_TRIPS
 SYNC_KIND = spec_for(FEATURE).kind  # the finding the figure scores (sheave_wear)
-SYNC_FEATURES = (FEATURE, FEATURE_SE, FEATURE_TRIPS)
 
 
 def out_of_service(sample: ControllerSample) -> str | None:
@@ -436,7 +435,7 @@ class WearStage:
     def _finish_learning(self) -> None:
         # the synchronous figures of these trips are in tracker.sync_learning: learned there
         # once there are enough (_learn_sync), not from however few commissioning gave
-        observations = ((speed, {k: v for k, v in feats.items() if k not in SYNC_FEATURES})
+        observations = ((speed, {k: v for k, v in feats.items() if k not in FEATURES})
                         for trip in self._learning for speed, feats in trip)
         self.baseline = learn(observations, self.geometry, min_count=min(8, self.learn_trips),
                               sources=[f"{len(self._learning)} trips learned by liftguard run"])
