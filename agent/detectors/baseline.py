@@ -128,19 +128,27 @@ class SpeedTrend:
 
     @classmethod
     def fit(cls, speeds: list[float], values: list[float]) -> SpeedTrend:
-        v = np.asarray(speeds, dtype=np.float64)
-        y = np.asarray(values, dtype=np.float64)
-        if v.size > 400:  # Theil-Sen is O(n^2) in pairs: a fixed subsample keeps it bounded
-            idx = np.linspace(0, v.size - 1, 400).astype(int)
-            v, y = v[idx], y[idx]
-        i, j = np.triu_indices(v.size, 1)
-        dv = v[j] - v[i]
-        ok = np.abs(dv) > 0.05  # pairs from clearly different speeds
-        slope = float(np.median((y[j] - y[i])[ok] / dv[ok])) if ok.any() else 0.0
-        intercept = float(np.median(np.asarray(values) - slope * np.asarray(speeds)))
+        # slopes only from pairs of clearly different speeds: 0.05 m/s apart
+        intercept, slope = theil_sen(speeds, values, min_gap=0.05)
         resid = np.asarray(values) - (intercept + slope * np.asarray(speeds))
         mad = float(np.median(np.abs(resid - np.median(resid))))
         return cls(len(values), intercept, slope, mad)
+
+
+def theil_sen(xs: list[float], ys: list[float], min_gap: float) -> tuple[float, float]:
+    """(intercept, slope) of a Theil-Sen line: the median slope of the pairs whose x differ by
+    more than `min_gap` (0 when none do), and the median intercept under it."""
+    x = np.asarray(xs, dtype=np.float64)
+    y = np.asarray(ys, dtype=np.float64)
+    xi, yi = x, y
+    if x.size > 400:  # O(n^2) in pairs: a fixed subsample keeps it bounded
+        idx = np.linspace(0, x.size - 1, 400).astype(int)
+        xi, yi = x[idx], y[idx]
+    i, j = np.triu_indices(xi.size, 1)
+    dx = xi[j] - xi[i]
+    ok = np.abs(dx) > min_gap
+    slope = float(np.median((yi[j] - yi[i])[ok] / dx[ok])) if ok.any() else 0.0
+    return float(np.median(y - slope * x)), slope
 
 
 @dataclass(frozen=True)
@@ -169,11 +177,13 @@ class LoadLine:
                  if x > 0 and y > 0 and math.isfinite(x) and math.isfinite(y)]
         if len(pairs) < 2:
             return None
-        t = SpeedTrend.fit([math.log(x) for x, _ in pairs], [math.log(y) for _, y in pairs])
-        line = cls(t.intercept, t.slope, Stat(0, 0.0, 0.0))
+        # slopes only from pairs whose loads differ by more than ~5 %
+        intercept, slope = theil_sen([math.log(x) for x, _ in pairs],
+                                     [math.log(y) for _, y in pairs], min_gap=0.05)
+        line = cls(intercept, slope, Stat(0, 0.0, 0.0))
         resid = np.array([line.log_excess(y, x) for x, y in pairs])
         st = Stat.of(list(resid))
-        return cls(t.intercept, t.slope, Stat(st.n, _clipped_centre(resid, st), st.mad))
+        return cls(intercept, slope, Stat(st.n, _clipped_centre(resid, st), st.mad))
 
 
 def _clipped_centre(x: np.ndarray, st: Stat, clip: float = 3.0) -> float:
