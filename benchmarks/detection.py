@@ -227,7 +227,11 @@ def rate(scores: list[float], th: float) -> float:
     return float(np.mean([s >= th for s in scores])) if scores else float("nan")
 
 
-def run_geometry(job: tuple[int, bool, bool, tuple[str, ...], tuple[float, ...]]) -> dict:  # type: ignore[type-arg]
+# a geometry's job: index, quick, false alarms only, faults to run (all when empty), levels
+GeometryJob = tuple[int, bool, bool, tuple[str, ...], tuple[float, ...]]
+
+
+def run_geometry(job: GeometryJob) -> dict:  # type: ignore[type-arg]
     """Learn a geometry's baseline; then, unless `fa_only`, the detection rates and ramps of
     `faults` (all faults when empty)."""
     gi, q, fa_only, only, levels = job
