@@ -205,10 +205,10 @@ def scored_in_order(obs: list[tuple[float, dict[str, float]]], base: Baseline, k
     book, out = EvidenceBook(), []
     synced = 0  # trips with the synchronous figure: the window is full after SYNC_TRIPS
     sync_kind = spec_for(sheave_sync.FEATURE).kind == kind
-    # a baseline that cannot judge the synchronous figure (too few of its trips made the
-    # turns it needs to learn it) judges the sheave trip by trip: nothing to wait for
-    sync_kind = sync_kind and any(base.stat(sheave_sync.FEATURE, s) is not None
-                                  for s, f in obs if sheave_sync.FEATURE in f)
+    # a baseline without the synchronous figure (too few trips made the turns it needs to
+    # learn it) judges the sheave trip by trip: nothing to wait for
+    sync_kind = sync_kind and any(st.n >= base.min_count for st in
+                                  base.stats.get(sheave_sync.FEATURE, {}).values())
     windowed = any(spec_for(name).kind == kind for name in ACCUMULATED)
     for s, f in obs:
         got = wear_scores(f, s, base, book).get(kind)

@@ -7,8 +7,7 @@ factor) but never below the feature's floor, so a very quiet healthy history doe
 noise-level changes look like wear. A speed range with fewer than `min_count` observations
 falls back to a robust (Theil-Sen) line of the feature against speed fitted on all running
 observations, with the MAD of its residuals; standing still (bin 0: rest sound, idle drive tones) is
-never pooled with running. A feature with fewer than `min_count` healthy observations in every
-place it could be judged from is not judged at all (no score, not a score against three figures).
+never pooled with running.
 
 The file is versioned JSON (`schema`: liftguard.baseline/1) and written atomically. A file
 holding features whose definition has since changed (RETIRED_FEATURES) is refused with a
@@ -222,17 +221,13 @@ class Baseline:
             return None
         b = self.bin_of(speed_mps)
         s = bins.get(b)
-        if s is not None and s.n >= self.min_count:
-            return s
-        if b == "0":
-            return None  # standing still is its own regime: never pooled with running
+        if b == "0" or (s is not None and s.n >= self.min_count):
+            return s  # standing still is its own regime: never pooled with running
         trend = self.trends.get(feature)
         if trend is not None and trend.n >= self.min_count:
             return trend.at(speed_mps)
         pooled = bins.get("all")
-        # Fewer than min_count healthy observations anywhere: a median and MAD of three
-        # figures would turn their chance spread into alarms, so the feature is not judged.
-        return pooled if pooled is not None and pooled.n >= self.min_count else None
+        return pooled if pooled is not None and pooled.n >= self.min_count else s
 
     def score(self, feature: str, speed_mps: float, value: float,
               min_scale: float = 0.0, load: float | None = None) -> float | None:
