@@ -461,10 +461,9 @@ def main() -> int:
     summary = {}
     for fault in (*VIB_FAULTS, *ELEC_FAULTS):
         lv = GOAL_LEVEL[fault]
-        if only and fault not in only:
-            continue  # not run (--faults)
-        if (fault, lv) in det:
-            summary[f"{fault}_detect_pct_at_goal"] = 100 * rate(det[(fault, lv)], th.warning)
+        if (fault, lv) not in det:
+            continue  # not run at its goal level (--faults, --levels, --false-alarms-only)
+        summary[f"{fault}_detect_pct_at_goal"] = 100 * rate(det[(fault, lv)], th.warning)
         for m in mounts if fault in VIB_FAULTS else ():
             summary[f"{fault}_detect_pct_at_goal_{m}"] = 100 * rate(
                 det_mount[(fault, lv, m)], th.warning)
